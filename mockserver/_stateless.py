@@ -1,0 +1,282 @@
+"""Stateless mode: every valid request gets a 2xx with a generated, schema-conformant body.
+
+Like Prism, nothing a client does changes what it later reads. Unlike a bare Prism, the
+answers hang together: a retrieve returns the requested id, lists are finite deterministic
+collections paged as documented (so an SDK's auto-pagination ends), list filters are
+honoured by the items, and the same ``seed`` always gives the same data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from mockserver import _sse
+from mockserver._backend import JsonReply, Reply, StreamReply
+from mockserver._generate import ANCHOR, DataGenerator, prefixed_id
+from mockserver._paging import page
+from mockserver._requests import ParsedRequest
+from mockserver._spec import Operation, OperationTable
+
+COLLECTION_SIZE = 7
+"""How many items each generated list holds before it runs out."""
+
+_TERMINAL = frozenset({"completed", "failed", "cancelled", "expired"})
+_ACTIVE = ("created", "running")
+# Lists whose `limit=0` means "no limit" on the real server (`if limit:`); elsewhere it is `[]`.
+_ZERO_IS_UNLIMITED = frozenset({"list_batches", "list_jobs", "list_active_jobs"})
+_JOB_TYPE = {"batch": "batch", "jobs": "job"}
+# Fields of the object types that only make sense once a job has finished.
+_FINISHED_FIELDS = (
+    "completed_at",
+    "stop_reason",
+    "total_duration_ns",
+    "callback_sent_at",
+    "callback_status_code",
+    "callback_error",
+)
+
+
+class StatelessBackend:
+    def __init__(
+        self,
+        table: OperationTable,
+        *,
+        seed: int = 0,
+        fixtures: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._table = table
+        self._seed = seed
+        self._generator = DataGenerator(table)
+        self._fixtures = dict(fixtures or {})
+        self._created = itertools.count()
+        self._special: Mapping[str, Callable[[ParsedRequest], Reply]] = {
+            "create_batch": self._create_batch,
+            "cancel_batch": lambda _req: JsonReply(None),
+            "delete_run": lambda _req: JsonReply(None),
+            "cancel_job": self._cancel_job,
+            "list_messages_for_batch": self._batch_messages,
+            "retrieve_trace_for_run": self._trace,
+        }
+
+    async def handle(self, request: ParsedRequest) -> Reply:
+        op = request.operation
+        if op.operation_id == "retrieve_stream_for_run":
+            return StreamReply(self._stream(request))
+        special = self._special.get(op.operation_id)
+        if special is not None:
+            return special(request)
+        if _is_list(self._table, op):
+            return JsonReply(self._list(request))
+        return JsonReply(self._single(request))
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _rng(self, *parts: object) -> random.Random:
+        return random.Random(":".join(map(str, (self._seed, *parts))))
+
+    def _anchor(self, *parts: object) -> datetime:
+        return ANCHOR + timedelta(hours=self._rng("anchor", *parts).randint(0, 24 * 30))
+
+    def _overrides(self, op: Operation) -> dict[str, Any]:
+        family = (
+            "batch" if "/messages/batches" in op.path else "jobs" if op.path.startswith("/v1/jobs") else ""
+        )
+        if family in _JOB_TYPE:
+            extra: dict[str, Any] = {"job_type": _JOB_TYPE[family]}
+            if family == "batch":
+                extra["metadata"] = {"job_type": "batch_messages"}
+            return extra
+        return {}
+
+    def _single(self, request: ParsedRequest) -> Any:
+        op = request.operation
+        path_id = next(iter(request.path.values()), None)
+        if op.operation_id in self._fixtures:
+            body = self._fixtures[op.operation_id]
+            if isinstance(body, dict) and path_id is not None and "id" in body:
+                body = {**body, "id": path_id}
+            return body
+        pointer = op.success.json_pointer
+        if pointer is None:
+            return None
+        body = self._generator.at(pointer, self._rng(op.operation_id, path_id), self._anchor(path_id))
+        if isinstance(body, dict):
+            body.update(self._overrides(op))
+            if path_id is not None and "id" in body:
+                body["id"] = path_id
+            _harmonise(body)
+        return body
+
+    def _collection(self, op: Operation, parent: str | None) -> list[Any]:
+        if op.operation_id in self._fixtures:
+            return list(self._fixtures[op.operation_id])
+        pointer = op.success.json_pointer
+        assert pointer is not None
+        items_pointer = f"{pointer}/items"
+        anchor = self._anchor(op.operation_id, parent)
+        collection = []
+        for index in range(COLLECTION_SIZE):
+            moment = anchor + timedelta(seconds=41 * index)
+            item = self._generator.at(items_pointer, self._rng(op.operation_id, parent, index), moment)
+            if isinstance(item, dict):
+                item.update(self._overrides(op))
+                if parent is not None and "run_id" in item:
+                    item["run_id"] = parent
+                _harmonise(item)
+            collection.append(item)
+        return collection
+
+    def _list(self, request: ParsedRequest) -> list[Any]:
+        op = request.operation
+        parent = next(iter(request.path.values()), None)
+        items = [_apply_filters(item, request) for item in self._collection(op, parent)]
+        return self._page(request, items)
+
+    def _page(self, request: ParsedRequest, items: list[Any]) -> list[Any]:
+        query = request.query
+        order = query.get("order", "desc")
+        ascending = query.get("ascending")
+        if "ascending" in request.provided:
+            # Both deprecated flags win over `order` only when the client sends them.
+            order = "asc" if ascending else "desc"
+        limit = query.get("limit")
+        if limit == 0 and request.operation.operation_id in _ZERO_IS_UNLIMITED:
+            limit = None
+        return page(
+            items,
+            lambda item: str(item.get("id")) if isinstance(item, dict) else "",
+            order=order,
+            before=query.get("before"),
+            after=query.get("after"),
+            limit=limit,
+        )
+
+    # -- operations with their own shape ---------------------------------------------------
+
+    def _create_batch(self, request: ParsedRequest) -> Reply:
+        op = request.operation
+        number = next(self._created)
+        body = self._fixtures.get(op.operation_id)
+        rng = self._rng(op.operation_id, number)
+        if body is None:
+            pointer = op.success.json_pointer
+            assert pointer is not None
+            body = self._generator.at(pointer, rng, self._anchor(op.operation_id) + timedelta(seconds=number))
+        body = dict(body)
+        body.update(
+            id=prefixed_id("job", rng),
+            status="running",
+            job_type="batch",
+            metadata={"job_type": "batch_messages"},
+            callback_url=(request.body or {}).get("callback_url"),
+            agent_id=None,
+            background=False,
+        )
+        _harmonise(body)
+        return JsonReply(body)
+
+    def _cancel_job(self, request: ParsedRequest) -> Reply:
+        body = self._single(request)
+        if isinstance(body, dict):
+            body["status"] = "cancelled"
+            _harmonise(body)
+        return JsonReply(body)
+
+    def _batch_messages(self, request: ParsedRequest) -> Reply:
+        op = request.operation
+        if op.operation_id in self._fixtures:
+            return JsonReply(self._fixtures[op.operation_id])
+        batch_id = request.path["batch_id"]
+        anchor = self._anchor(op.operation_id, batch_id)
+        messages = []
+        for index in range(COLLECTION_SIZE):
+            rng = self._rng(op.operation_id, batch_id, index)
+            message = self._generator.component("Message", rng, anchor + timedelta(seconds=7 * index))
+            message["role"] = "user" if index % 2 == 0 else "assistant"
+            if request.query.get("agent_id") is not None:
+                message["agent_id"] = request.query["agent_id"]
+            messages.append(message)
+        return JsonReply({"messages": self._page(request, messages)})
+
+    def _trace(self, request: ParsedRequest) -> Reply:
+        op = request.operation
+        spans = self._fixtures.get(op.operation_id)
+        if spans is None:
+            spans = self._single(request)
+        limit = request.query.get("limit")
+        return JsonReply(list(spans)[:limit] if isinstance(limit, int) else list(spans))
+
+    async def _stream(self, request: ParsedRequest) -> AsyncIterator[bytes]:
+        body = request.body or {}
+        run_id = request.path["run_id"]
+        starting_after = body.get("starting_after") or 0
+        include_pings = body.get("include_pings", True) is not False
+        events = self._fixtures.get("retrieve_stream_for_run") or self._stream_events(run_id, include_pings)
+        for seq_id, payload in enumerate(events, start=1):
+            if seq_id <= starting_after:
+                continue
+            yield _sse.event(payload)
+            await asyncio.sleep(0)
+        yield _sse.DONE
+
+    def _stream_events(self, run_id: str, include_pings: bool) -> list[dict[str, Any]]:
+        anchor = self._anchor("stream", run_id)
+        rng = self._rng("stream", run_id)
+        names = (["LettaPing"] if include_pings else []) + ["ReasoningMessage", "AssistantMessage"]
+        events: list[dict[str, Any]] = []
+        for index, name in enumerate(names, start=1):
+            message = self._generator.component(name, rng, anchor + timedelta(seconds=index))
+            message.update(seq_id=index, run_id=run_id, is_err=None)
+            events.append(message)
+        usage = self._generator.component("LettaUsageStatistics", rng, anchor)
+        usage.update(step_count=1, total_tokens=usage["prompt_tokens"] + usage["completion_tokens"])
+        events += [{"message_type": "stop_reason", "stop_reason": "end_turn"}, usage]
+        return events
+
+
+def _is_list(table: OperationTable, op: Operation) -> bool:
+    pointer = op.success.json_pointer
+    return pointer is not None and table.schema_at(pointer).get("type") == "array"
+
+
+def _harmonise(item: dict[str, Any]) -> None:
+    """Keep generated status fields coherent: an unfinished job has no completion data."""
+    status = item.get("status")
+    if status in _ACTIVE or status == "pending":
+        for name in _FINISHED_FIELDS:
+            if name in item:
+                item[name] = None
+    elif status in _TERMINAL and item.get("completed_at", "") is None:
+        item["completed_at"] = item.get("updated_at") or item.get("created_at")
+    if {"prompt_tokens", "completion_tokens", "total_tokens"} <= item.keys():
+        item["total_tokens"] = item["prompt_tokens"] + item["completion_tokens"]
+    if status == "cancelled" and "stop_reason" in item:
+        item["stop_reason"] = "cancelled"
+
+
+def _apply_filters(item: Any, request: ParsedRequest) -> Any:
+    """Make generated list items satisfy the list's filters (agent, status, background...)."""
+    if not isinstance(item, dict):
+        return item
+    query = request.query
+    item = dict(item)
+    agent = query.get("agent_id") or (query.get("agent_ids") or [None])[0]
+    if agent is not None and "agent_id" in item:
+        item["agent_id"] = agent
+    statuses = query.get("statuses")
+    if statuses is None and (query.get("active") or request.operation.operation_id.startswith("list_active")):
+        statuses = list(_ACTIVE)
+    if statuses and "status" in item and item["status"] not in statuses:
+        item["status"] = statuses[sum(map(ord, str(item.get("id")))) % len(statuses)]
+    for name in ("background", "stop_reason", "conversation_id"):
+        if query.get(name) is not None and name in item:
+            item[name] = query[name]
+    if query.get("source_id") is not None:
+        item["metadata"] = {**(item.get("metadata") or {}), "source_id": query["source_id"]}
+    _harmonise(item)
+    return item

@@ -20,6 +20,9 @@ from mockserver._spec import OperationTable, resolve_pointer
 # Values the newest OpenAPI document has that letta-client 1.7.0 rejects in strict mode;
 # a mock inventing values on its own must pick ones both SDK versions accept.
 SDK_UNSAFE_VALUES = frozenset({"insufficient_credits", "summary_message", "event_message", "summary"})
+# Properties whose array branch (content parts) is newer than letta-client 1.7.0, which types them
+# as strings and rejects a list in strict mode.
+_SDK_SCALAR_ONLY = frozenset({"func_response", "tool_return"})
 
 _ID_PREFIX_BY_TITLE = {
     "BatchJob": "job",
@@ -179,7 +182,7 @@ class DataGenerator:
         owner: str | None,
         depth: int,
     ) -> Any:
-        branches = [b for b in schema[key] if not _excluded_branch(self._resolve(b))]
+        branches = [b for b in schema[key] if not _excluded_branch(self._resolve(b), name)]
         non_null = [b for b in branches if self._resolve(b).get("type") != "null"]
         if not non_null:
             return None
@@ -242,7 +245,9 @@ class DataGenerator:
         return walk.rng.randint(low, int(schema.get("maximum", low + 2_000)))
 
 
-def _excluded_branch(schema: Mapping[str, Any]) -> bool:
+def _excluded_branch(schema: Mapping[str, Any], name: str | None) -> bool:
+    if name in _SDK_SCALAR_ONLY and schema.get("type") == "array":
+        return True
     message_type = schema.get("properties", {}).get("message_type", {})
     return message_type.get("const") in SDK_UNSAFE_VALUES
 

@@ -1,10 +1,14 @@
 """Running the app under uvicorn: in the foreground (CLI) or in a background thread (tests).
 
-The only module that imports uvicorn.
+The only module that imports uvicorn. The listening socket is bound here, before uvicorn
+starts, so the real port is known at once even when port 0 was asked for.
 """
 
 from __future__ import annotations
 
+import signal
+import socket
+import sys
 import threading
 from types import TracebackType
 
@@ -14,21 +18,67 @@ from mockserver._app import create_app
 from mockserver._config import Config
 
 
-def _uvicorn_config(config: Config) -> uvicorn.Config:
-    return uvicorn.Config(
-        create_app(config),
-        host=config.host,
-        port=config.port,
-        log_level=config.log_level,
-        access_log=config.access_log,
-        lifespan="off",
-        timeout_graceful_shutdown=5,
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)  # connections queue from now on, even before uvicorn accepts them
+    sock.set_inheritable(True)
+    return sock
+
+
+def _uvicorn_server(config: Config) -> uvicorn.Server:
+    return uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            log_level=config.log_level,
+            access_log=config.access_log,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+        )
     )
 
 
-def serve(config: Config) -> None:
-    """Serve in the foreground until interrupted."""
-    uvicorn.Server(_uvicorn_config(config)).run()
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve(config: Config) -> int:
+    """Serve in the foreground until interrupted; the exit status of the CLI."""
+    try:
+        server = _uvicorn_server(config)
+    except (ValueError, OSError) as exc:
+        print(f"letta-mockserver: cannot start: {exc}", file=sys.stderr)
+        return 2
+    try:
+        sock = bind(config.host, config.port)
+    except OSError as exc:
+        print(
+            f"letta-mockserver: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr
+        )
+        return 1
+    print(
+        f"letta-mockserver listening on {url_of(sock)} (mode={config.mode}, validation={config.validation})",
+        flush=True,
+    )
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal; a
+    # requested stop is a clean exit, not a crash.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 class MockServer:
@@ -42,34 +92,33 @@ class MockServer:
         self.config = base.but(**settings) if settings else base
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self.port: int | None = None
+        self._url: str | None = None
 
     @property
     def url(self) -> str:
-        if self.port is None:
+        if self._url is None:
             raise RuntimeError("the server is not running; call start() first")
-        return f"http://{self.config.host}:{self.port}"
+        return self._url
 
     def start(self, timeout: float = 10.0) -> MockServer:
         if self._thread is not None:
             raise RuntimeError("the server is already running")
-        server = uvicorn.Server(_uvicorn_config(self.config))
-        thread = threading.Thread(target=server.run, name="letta-mockserver", daemon=True)
+        server = _uvicorn_server(self.config)
+        sock = bind(self.config.host, self.config.port)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="letta-mockserver", daemon=True
+        )
         thread.start()
-        self._server, self._thread = server, thread
-        thread.join(0)
-        ready = threading.Event()
-        while not ready.wait(0.01):
-            if server.started:
-                ready.set()
-            elif not thread.is_alive():
-                raise RuntimeError("letta-mockserver failed to start; see the log above")
-            timeout -= 0.01
-            if timeout <= 0:
-                self.stop()
-                raise TimeoutError("letta-mockserver did not start in time")
-        sockets = [sock for srv in server.servers for sock in srv.sockets]
-        self.port = int(sockets[0].getsockname()[1])
+        self._server, self._thread, self._url = server, thread, url_of(sock)
+        started = threading.Event()
+        for _ in range(int(timeout / 0.005)):
+            if server.started or not thread.is_alive():
+                started.set()
+                break
+            started.wait(0.005)
+        if not server.started:
+            self.stop()
+            raise RuntimeError("letta-mockserver did not start; see the log above")
         return self
 
     def stop(self) -> None:
@@ -77,7 +126,7 @@ class MockServer:
             self._server.should_exit = True
             self._thread.join(10)
         self._server = self._thread = None
-        self.port = None
+        self._url = None
 
     def __enter__(self) -> MockServer:
         return self.start()

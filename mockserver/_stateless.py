@@ -134,8 +134,25 @@ class StatelessBackend:
     def _list(self, request: ParsedRequest) -> list[Any]:
         op = request.operation
         parent = next(iter(request.path.values()), None)
-        items = [_apply_filters(item, request) for item in self._collection(op, parent)]
+        statuses = _wanted_statuses(request, self._status_values(op))
+        if statuses == []:  # filters that contradict each other (`active` with a stop reason) match nothing
+            return []
+        items = [_apply_filters(item, request, statuses) for item in self._collection(op, parent)]
         return self._page(request, items)
+
+    def _status_values(self, op: Operation) -> frozenset[str] | None:
+        """The enum of the list items' ``status``, so a filter never puts an unknown one on an item."""
+        pointer = op.success.json_pointer
+        schema = self._table.schema_at(f"{pointer}/items") if pointer is not None else {}
+        while "$ref" in schema:
+            schema = self._table.schema_at(schema["$ref"].removeprefix("#"))
+        status = schema.get("properties", {}).get("status", {})
+        for branch in [status, *status.get("anyOf", ())]:
+            while "$ref" in branch:
+                branch = self._table.schema_at(branch["$ref"].removeprefix("#"))
+            if "enum" in branch:
+                return frozenset(branch["enum"])
+        return None
 
     def _page(self, request: ParsedRequest, items: list[Any]) -> list[Any]:
         query = request.query
@@ -235,6 +252,8 @@ class StatelessBackend:
             events.append(message)
         usage = self._generator.component("LettaUsageStatistics", rng, anchor)
         usage.update(step_count=1, total_tokens=usage["prompt_tokens"] + usage["completion_tokens"])
+        if "run_ids" in usage:
+            usage["run_ids"] = [run_id]
         events += [{"message_type": "stop_reason", "stop_reason": "end_turn"}, usage]
         return events
 
@@ -253,26 +272,33 @@ def _harmonise(item: dict[str, Any]) -> None:
                 item[name] = None
     elif status in _TERMINAL and item.get("completed_at", "") is None:
         item["completed_at"] = item.get("updated_at") or item.get("created_at")
-    if {"prompt_tokens", "completion_tokens", "total_tokens"} <= item.keys():
-        item["total_tokens"] = item["prompt_tokens"] + item["completion_tokens"]
+    tokens = item.get("prompt_tokens"), item.get("completion_tokens")
+    # Steps have nullable token counts: only derive the total when both parts are known.
+    if "total_tokens" in item and all(isinstance(t, int) for t in tokens):
+        item["total_tokens"] = sum(t for t in tokens if isinstance(t, int))
     if status == "cancelled" and "stop_reason" in item:
         item["stop_reason"] = "cancelled"
 
 
-def _apply_filters(item: Any, request: ParsedRequest) -> Any:
-    """Make generated list items satisfy the list's filters (agent, status, background...)."""
-    if not isinstance(item, dict):
-        return item
+def _wanted_statuses(request: ParsedRequest, known: frozenset[str] | None) -> list[str] | None:
+    """The statuses a list's filters allow items to have: ``None`` for any, ``[]`` for none.
+
+    Statuses outside ``known`` (sent to a lenient server) are ignored: an answer must still match
+    the response schema. A stop reason is only found on finished runs, with the matching status.
+    """
     query = request.query
-    item = dict(item)
-    agent = query.get("agent_id") or (query.get("agent_ids") or [None])[0]
-    if agent is not None and "agent_id" in item:
-        item["agent_id"] = agent
     statuses = query.get("statuses")
-    if statuses is None and (query.get("active") or request.operation.operation_id.startswith("list_active")):
+    if statuses and known is not None:
+        statuses = [status for status in statuses if status in known] or None
+    if not statuses and (query.get("active") or request.operation.operation_id.startswith("list_active")):
         statuses = list(_ACTIVE)
-    if statuses and "status" in item and item["status"] not in statuses:
-        item["status"] = statuses[sum(map(ord, str(item.get("id")))) % len(statuses)]
+    reason = query.get("stop_reason")
+    if reason is not None:
+        compatible = ["cancelled"] if reason == "cancelled" else ["completed", "failed"]
+        statuses = [status for status in statuses or compatible if status in compatible]
+    return statuses or None if statuses is None or reason is None and not query.get("statuses") else statuses
+
+
     for name in ("background", "stop_reason", "conversation_id"):
         if query.get(name) is not None and name in item:
             item[name] = query[name]

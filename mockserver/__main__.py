@@ -1,0 +1,5 @@
+import sys
+
+from mockserver._cli import main
+
+sys.exit(main())

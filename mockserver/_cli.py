@@ -1,0 +1,144 @@
+"""The command line: ``letta-mockserver serve [flags]``; every flag also reads ``LETTA_MOCK_*``.
+
+A thin layer: it builds a :class:`Config` (the same one the pytest plugin builds) and hands
+it to the server. Bad flags and bad environment values exit with status 2 and a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mockserver._config import DEFAULT_PORT, LOG_LEVELS, MODES, Config
+from mockserver._schemas import LEVELS
+
+ENV_PREFIX = "LETTA_MOCK_"
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError(text)
+    return value
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(text)
+
+
+def _env(parser: argparse.ArgumentParser, name: str, convert: Callable[[str], Any], default: Any) -> Any:
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None:
+        return default
+    try:
+        return convert(raw)
+    except ValueError:
+        parser.error(f"environment variable {ENV_PREFIX}{name}={raw!r} is not valid")
+
+
+def _choice(choices: Sequence[str]) -> Callable[[str], str]:
+    def convert(text: str) -> str:
+        if text not in choices:
+            raise ValueError(text)
+        return text
+
+    return convert
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="letta-mockserver",
+        description="A contract-testing mock server for the Letta Batches & Runs HTTP API.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the mock server (the default command)")
+    defaults = Config()
+
+    def env(name: str, convert: Callable[[str], Any], default: Any) -> Any:
+        return _env(serve, name, convert, default)
+
+    serve.add_argument(
+        "--host",
+        default=env("HOST", str, defaults.host),
+        help="address to bind (default 127.0.0.1; env LETTA_MOCK_HOST)",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=env("PORT", _port, DEFAULT_PORT),
+        help="port to listen on, 0 for any free port (default 8283; env LETTA_MOCK_PORT)",
+    )
+    serve.add_argument(
+        "--mode",
+        choices=MODES,
+        default=env("MODE", _choice(MODES), defaults.mode),
+        help="stateless: generated answers, Prism-like; stateful: simulated jobs (env LETTA_MOCK_MODE)",
+    )
+    serve.add_argument(
+        "--validation",
+        choices=LEVELS,
+        default=env("VALIDATION", _choice(LEVELS), defaults.validation),
+        help="how much of the request schema is enforced (default strict; env LETTA_MOCK_VALIDATION)",
+    )
+    serve.add_argument(
+        "--seed",
+        type=int,
+        default=env("SEED", int, defaults.seed),
+        help="seed of the generated data (default 0; env LETTA_MOCK_SEED)",
+    )
+    serve.add_argument(
+        "--fixtures",
+        type=Path,
+        default=env("FIXTURES", Path, None),
+        metavar="DIR",
+        help="directory of <operationId>.json response fixtures (default: the shipped fixtures/)",
+    )
+    serve.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default=env("LOG_LEVEL", _choice(LOG_LEVELS), defaults.log_level),
+        help="server log level (default warning; env LETTA_MOCK_LOG_LEVEL)",
+    )
+    serve.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=env("ACCESS_LOG", _bool, defaults.access_log),
+        help="log every request (off by default; env LETTA_MOCK_ACCESS_LOG)",
+    )
+    return parser
+
+
+def config_from_args(argv: Sequence[str] | None = None) -> Config:
+    parser = build_parser()
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
+        args.insert(0, "serve")
+    namespace = parser.parse_args(args)
+    if namespace.fixtures is not None and not namespace.fixtures.is_dir():
+        parser.error(f"--fixtures {str(namespace.fixtures)!r} is not a directory")
+    return Config(
+        host=namespace.host,
+        port=namespace.port,
+        mode=namespace.mode,
+        validation=namespace.validation,
+        seed=namespace.seed,
+        fixtures=namespace.fixtures,
+        log_level=namespace.log_level,
+        access_log=namespace.access_log,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = config_from_args(argv)
+    from mockserver._server import serve  # heavy imports only once the flags are known
+
+    return serve(config)

@@ -6,6 +6,7 @@ starts, so the real port is known at once even when port 0 was asked for.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import sys
@@ -70,10 +71,8 @@ def serve(config: Config) -> int:
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal; a
     # requested stop is a clean exit, not a crash.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

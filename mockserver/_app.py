@@ -6,7 +6,9 @@ let ``_requests`` validate it, let the backend answer, render the reply.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -16,13 +18,17 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from mockserver._backend import Backend, JsonReply, Reply
+from mockserver._clock import make_clock
 from mockserver._config import Config
-from mockserver._errors import MAX_BODY_BYTES, BadRequest, BodyTooLarge, MockError
+from mockserver._control import Control, ControlRoute
+from mockserver._errors import MAX_BODY_BYTES, BadRequest, BodyTooLarge, MockError, RequestInvalid
 from mockserver._fixtures import load_response_fixtures
-from mockserver._requests import check_semantics, parse_request
+from mockserver._requests import check_semantics, decode_json, parse_request
 from mockserver._resources import data_dir
-from mockserver._schemas import SchemaSet
+from mockserver._schemas import SchemaSet, Violation
+from mockserver._simulation import Simulation
 from mockserver._spec import Operation, OperationTable, default_table
+from mockserver._stateful import StatefulBackend
 from mockserver._stateless import StatelessBackend
 
 
@@ -115,12 +121,50 @@ def _routes(table: OperationTable, schemas: SchemaSet, backend: Backend) -> list
     return routes
 
 
-def build_backend(config: Config, table: OperationTable) -> Backend:
-    if config.mode != "stateless":
-        raise ValueError(f"mode {config.mode!r} is not available yet; use --mode stateless")
+def _control_endpoint(route: ControlRoute, control: Control) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        payload = None
+        if route.payload is not None:
+            raw = await read_body(request)
+            if not raw.strip():
+                raise RequestInvalid(None, [Violation(("body",), "Field required", "missing")])
+            payload, problems = decode_json(raw, request.headers.get("content-type", ""))
+            if problems:
+                raise RequestInvalid(None, problems)
+            control.validate(route.payload, payload)
+        if control.sim is not None:
+            control.sim.settle()
+        return _render(route.handler(payload))
+
+    return endpoint
+
+
+@dataclass
+class _Parts:
+    backend: Backend
+    control: Control
+    stateful: StatefulBackend | None
+
+
+def _build(config: Config, table: OperationTable) -> _Parts:
+    strict = SchemaSet(table.document, "strict")
     fixtures_dir = config.fixtures if config.fixtures is not None else data_dir("fixtures")
-    fixtures = load_response_fixtures(fixtures_dir, table, SchemaSet(table.document, "strict"))
-    return StatelessBackend(table, seed=config.seed, fixtures=fixtures)
+    fixtures = load_response_fixtures(fixtures_dir, table, strict)
+    if config.mode == "stateless":
+        return _Parts(
+            StatelessBackend(table, seed=config.seed, fixtures=fixtures), Control(None, strict), None
+        )
+    sim = Simulation(make_clock(config.clock), seed=config.seed, job_duration=config.job_duration)
+    backend = StatefulBackend(
+        sim,
+        validation=config.validation,
+        trace_spans=fixtures.get("retrieve_trace_for_run"),
+        ping_interval=config.stream_ping_interval,
+    )
+    control = Control(sim, strict)
+    if config.fixtures is not None:
+        control.load_state_fixtures(config.fixtures)
+    return _Parts(backend, control, backend)
 
 
 def create_app(config: Config | None = None, *, table: OperationTable | None = None) -> Starlette:
@@ -128,13 +172,31 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
     config = config or Config()
     table = table or default_table()
     schemas = SchemaSet(table.document, config.validation)
-    backend = build_backend(config, table)
+    parts = _build(config, table)
+    routes = _routes(table, schemas, parts.backend)
+    routes += [
+        Route(route.path, _control_endpoint(route, parts.control), methods=[route.method])
+        for route in parts.control.routes()
+    ]
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if parts.stateful is not None:
+            parts.stateful.start_ticker()
+        try:
+            yield
+        finally:
+            if parts.stateful is not None:
+                await parts.stateful.stop_ticker()
+
     app = Starlette(
-        routes=_routes(table, schemas, backend),
+        routes=routes,
         exception_handlers={MockError: _mock_error, HTTPException: _http_error, Exception: _server_error},
+        lifespan=lifespan,
     )
     # The SDK calls `/v1/runs/` and `/v1/messages/batches` exactly; the other spelling is a 404, not a 307.
     app.router.redirect_slashes = False
     app.state.config = config
     app.state.table = table
+    app.state.control = parts.control
     return app

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from mockserver._clock import CLOCK_KINDS
 from mockserver._config import DEFAULT_PORT, LOG_LEVELS, MODES, Config
 from mockserver._schemas import LEVELS
 
@@ -22,6 +23,13 @@ ENV_PREFIX = "LETTA_MOCK_"
 def _port(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 65535:
+        raise ValueError(text)
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 31_536_000:  # also refuses NaN
         raise ValueError(text)
     return value
 
@@ -103,6 +111,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="directory of <operationId>.json response fixtures (default: the shipped fixtures/)",
     )
     serve.add_argument(
+        "--clock",
+        choices=CLOCK_KINDS,
+        default=env("CLOCK", _choice(CLOCK_KINDS), defaults.clock),
+        help="system: real time; manual: time moves only by POST /_mock/clock/advance (env LETTA_MOCK_CLOCK)",
+    )
+    serve.add_argument(
+        "--job-duration",
+        type=_seconds,
+        default=env("JOB_DURATION", _seconds, defaults.job_duration),
+        metavar="SECONDS",
+        help="simulated time from a job's creation to its end (default 2.0; env LETTA_MOCK_JOB_DURATION)",
+    )
+    serve.add_argument(
+        "--stream-ping-interval",
+        type=_seconds,
+        default=env("STREAM_PING_INTERVAL", _seconds, defaults.stream_ping_interval),
+        metavar="SECONDS",
+        help="keep-alive ping after this much silence on a run stream (default 20)",
+    )
+    serve.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
         default=env("LOG_LEVEL", _choice(LOG_LEVELS), defaults.log_level),
@@ -125,16 +153,22 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
     namespace = parser.parse_args(args)
     if namespace.fixtures is not None and not namespace.fixtures.is_dir():
         parser.error(f"--fixtures {str(namespace.fixtures)!r} is not a directory")
-    return Config(
-        host=namespace.host,
-        port=namespace.port,
-        mode=namespace.mode,
-        validation=namespace.validation,
-        seed=namespace.seed,
-        fixtures=namespace.fixtures,
-        log_level=namespace.log_level,
-        access_log=namespace.access_log,
-    )
+    try:
+        return Config(
+            host=namespace.host,
+            port=namespace.port,
+            mode=namespace.mode,
+            validation=namespace.validation,
+            seed=namespace.seed,
+            fixtures=namespace.fixtures,
+            log_level=namespace.log_level,
+            access_log=namespace.access_log,
+            clock=namespace.clock,
+            job_duration=namespace.job_duration,
+            stream_ping_interval=namespace.stream_ping_interval,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from mockserver._clock import CLOCK_KINDS, ClockKind
 from mockserver._schemas import LEVELS, Level
 
 Mode = Literal["stateless", "stateful"]
@@ -18,13 +19,19 @@ DEFAULT_PORT = 8283
 class Config:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
-    mode: Mode = "stateless"
+    mode: Mode = "stateful"
     validation: Level = "strict"
     seed: int = 0
     fixtures: Path | None = None
     """A directory of fixtures; ``None`` uses the ``fixtures/`` shipped with the package."""
     log_level: str = "warning"
     access_log: bool = False
+    clock: ClockKind = "system"
+    """``manual``: simulated time moves only through ``POST /_mock/clock/advance``."""
+    job_duration: float = 2.0
+    """Seconds from a job's (or run's) creation to its end."""
+    stream_ping_interval: float = 20.0
+    """Seconds of silence after which a run stream sends a keep-alive ping, as the real server does."""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -33,6 +40,14 @@ class Config:
             raise ValueError(f"validation must be one of {', '.join(LEVELS)}, not {self.validation!r}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, not {self.port}")
+        if self.clock not in CLOCK_KINDS:
+            raise ValueError(f"clock must be one of {', '.join(CLOCK_KINDS)}, not {self.clock!r}")
+        if not 0 <= self.job_duration <= 31_536_000:
+            raise ValueError(f"job_duration must be between 0 and 31536000 seconds, not {self.job_duration}")
+        if not 0 < self.stream_ping_interval <= 3600:
+            raise ValueError(
+                f"stream_ping_interval must be between 0 and 3600 seconds, not {self.stream_ping_interval}"
+            )
         if self.log_level not in LOG_LEVELS:
             raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
 

@@ -62,3 +62,11 @@ class BodyTooLarge(BadRequest):
         super().__init__(
             f"INVALID_ARGUMENT: Request too large ({size} bytes). Max is {MAX_BODY_BYTES} bytes."
         )
+
+
+class Gone(MockError):
+    status = 410
+
+
+class Conflict(MockError):
+    status = 409

@@ -134,15 +134,8 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_body(
-    schemas: SchemaSet, op: Operation, raw: bytes, content_type: str
-) -> tuple[Any, list[Violation]]:
-    if op.body_pointer is None:
-        return None, []
-    if not raw.strip():
-        if op.body_required:
-            return None, [Violation(("body",), "Field required", "missing")]
-        return None, []
+def decode_json(raw: bytes, content_type: str) -> tuple[Any, list[Violation]]:
+    """Parse a JSON body; problems are violations at ``loc`` ``["body", ...]``."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media and not (media == "application/json" or media.endswith("+json")):
         return None, [
@@ -154,7 +147,7 @@ def parse_body(
             )
         ]
     try:
-        body = json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=_reject_constant), []
     except json.JSONDecodeError as exc:
         return None, [Violation(("body", exc.pos), "JSON decode error", "json_invalid", {"error": exc.msg})]
     except ValueError as exc:  # NaN/Infinity, or bytes that are not UTF-8
@@ -163,6 +156,20 @@ def parse_body(
         return None, [
             Violation(("body",), "JSON decode error", "json_invalid", {"error": "JSON is nested too deeply"})
         ]
+
+
+def parse_body(
+    schemas: SchemaSet, op: Operation, raw: bytes, content_type: str
+) -> tuple[Any, list[Violation]]:
+    if op.body_pointer is None:
+        return None, []
+    if not raw.strip():
+        if op.body_required:
+            return None, [Violation(("body",), "Field required", "missing")]
+        return None, []
+    body, problems = decode_json(raw, content_type)
+    if problems:
+        return None, problems
     return body, schemas.violations(op.body_pointer, body, ("body",))
 
 

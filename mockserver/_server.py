@@ -39,7 +39,7 @@ def _uvicorn_server(config: Config) -> uvicorn.Server:
             create_app(config),
             log_level=config.log_level,
             access_log=config.access_log,
-            lifespan="off",
+            lifespan="on",
             timeout_graceful_shutdown=5,
         )
     )

@@ -40,7 +40,7 @@ def running(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
 
 
 def test_serve_prints_its_url_and_answers() -> None:
-    with running("serve", "--port", "0", "--seed", "3") as url:
+    with running("serve", "--port", "0", "--seed", "3", "--mode", "stateless") as url:
         assert url.startswith("http://127.0.0.1:")
         response = httpx.get(f"{url}/v1/runs/", params={"limit": 2}, timeout=10)
         assert response.status_code == 200
@@ -48,7 +48,8 @@ def test_serve_prints_its_url_and_answers() -> None:
 
 
 def test_environment_variables_configure_the_server() -> None:
-    with running(env={"LETTA_MOCK_PORT": "0", "LETTA_MOCK_VALIDATION": "lenient"}) as url:
+    env = {"LETTA_MOCK_PORT": "0", "LETTA_MOCK_VALIDATION": "lenient", "LETTA_MOCK_MODE": "stateless"}
+    with running(env=env) as url:
         # A malformed agent id is only refused under strict validation.
         body = {"requests": [{"agent_id": "agent_id", "input": "hi"}]}
         assert httpx.post(f"{url}/v1/messages/batches", json=body, timeout=10).status_code == 200
@@ -64,7 +65,9 @@ def test_flags_override_environment() -> None:
 
 
 def test_defaults_match_the_documented_ones() -> None:
-    assert config_from_args([]) == Config(host="127.0.0.1", port=8283, mode="stateless", validation="strict")
+    assert config_from_args([]) == Config(
+        host="127.0.0.1", port=8283, mode="stateful", validation="strict", clock="system", job_duration=2.0
+    )
 
 
 @pytest.mark.parametrize(
@@ -76,6 +79,9 @@ def test_defaults_match_the_documented_ones() -> None:
         (["serve", "--fixtures", "/nonexistent/dir"], {}, "--fixtures '/nonexistent/dir' is not a directory"),
         (["serve", "--frobnicate"], {}, "unrecognized arguments: --frobnicate"),
         ([], {"LETTA_MOCK_PORT": "abc"}, "environment variable LETTA_MOCK_PORT='abc' is not valid"),
+        (["--clock", "sundial"], {}, "argument --clock: invalid choice: 'sundial'"),
+        (["--job-duration", "-1"], {}, "argument --job-duration: invalid _seconds value: '-1'"),
+        (["--stream-ping-interval", "0"], {}, "stream_ping_interval must be between 0 and 3600 seconds"),
     ],
 )
 def test_bad_flags_exit_2_with_a_message(args: list[str], env: dict[str, str], message: str) -> None:

@@ -1,0 +1,160 @@
+"""The control API under ``/_mock``: the clock, reset, and seeding runs and jobs.
+
+Handlers take the decoded JSON payload and return a reply; ``_app`` routes to them. Every
+payload is validated against ``schemas/mock-control.schema.json`` and answered with the same
+422 body as the mocked API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mockserver._backend import JsonReply
+from mockserver._errors import BadRequest, Conflict, RequestInvalid
+from mockserver._records import letta_message, stamp
+from mockserver._resources import CONTROL_SCHEMA_FILE, data_dir
+from mockserver._runs import SeedError
+from mockserver._schemas import SchemaSet, Violation
+from mockserver._simulation import Simulation
+
+_MESSAGE_UNION = "/components/schemas/LettaMessageUnion"
+_STEP = "/components/schemas/Step"
+_PLACEHOLDER_ID = "placeholder-00000000-0000-4000-8000-000000000000"
+
+
+def load_control_document() -> dict[str, Any]:
+    with (data_dir("schemas") / CONTROL_SCHEMA_FILE).open(encoding="utf-8") as fh:
+        document: dict[str, Any] = json.load(fh)
+    return document
+
+
+@dataclass(frozen=True)
+class ControlRoute:
+    method: str
+    path: str
+    handler: Callable[[Any], JsonReply]
+    payload: str | None
+    """Name of the payload's schema in ``$defs``, if the route takes a body."""
+
+
+def _seconds(value: str) -> float:
+    return datetime.fromisoformat(value).timestamp()
+
+
+class Control:
+    def __init__(
+        self, sim: Simulation | None, api_schemas: SchemaSet, document: Mapping[str, Any] | None = None
+    ) -> None:
+        self.sim = sim
+        self.schemas = SchemaSet(document or load_control_document(), "strict")
+        self._api = api_schemas
+
+    def routes(self) -> list[ControlRoute]:
+        return [
+            ControlRoute("GET", "/_mock/clock", lambda _body: self.clock(), None),
+            ControlRoute("POST", "/_mock/clock/advance", self.advance, "ClockAdvance"),
+            ControlRoute("POST", "/_mock/reset", lambda _body: self.reset(), None),
+            ControlRoute("POST", "/_mock/runs", self.seed_run, "RunSeed"),
+            ControlRoute("POST", "/_mock/jobs", self.seed_job, "JobSeed"),
+        ]
+
+    def validate(self, schema_name: str, payload: Any) -> None:
+        problems = self.schemas.violations(f"/$defs/{schema_name}", payload, ("body",))
+        if problems:
+            raise RequestInvalid(None, problems)
+
+    def _stateful(self) -> Simulation:
+        if self.sim is None:
+            raise BadRequest(
+                "this control endpoint needs the stateful mode; start the server with --mode stateful"
+            )
+        return self.sim
+
+    def clock(self) -> JsonReply:
+        sim = self._stateful()
+        now = sim.now()
+        return JsonReply(
+            {"clock": sim.clock.kind, "now": stamp(now), "epoch": now, "pending_changes": sim.pending()}
+        )
+
+    def advance(self, payload: Mapping[str, Any]) -> JsonReply:
+        sim = self._stateful()
+        try:
+            sim.clock.advance(float(payload["seconds"]))
+        except ValueError as exc:
+            raise Conflict(str(exc)) from None
+        sim.settle()
+        return self.clock()
+
+    def reset(self) -> JsonReply:
+        if self.sim is not None:
+            self.sim.reset()
+        return JsonReply({"reset": True})
+
+    def seed_run(self, payload: Mapping[str, Any]) -> JsonReply:
+        sim = self._stateful()
+        spec = dict(payload)
+        if "created_at" in spec:
+            spec["created"] = _seconds(spec.pop("created_at"))
+        problems = self._seed_problems(spec)
+        if problems:
+            raise RequestInvalid(None, problems)
+        try:
+            record = sim.seed_run(spec)
+        except SeedError as exc:
+            raise RequestInvalid(None, [Violation(("body", exc.field), str(exc), "value_error")]) from None
+        except ValueError as exc:
+            raise Conflict(str(exc)) from None
+        return JsonReply(record.body, status=201)
+
+    def _seed_problems(self, spec: Mapping[str, Any]) -> list[Violation]:
+        """Seeded messages and steps are partial; completed, they must match the documented schemas."""
+        problems: list[Violation] = []
+        for index, partial in enumerate(spec.get("messages") or ()):
+            full = letta_message(
+                partial, message_id=_PLACEHOLDER_ID, at=0.0, run_id=_PLACEHOLDER_ID, step_id=None
+            )
+            problems += self._api.violations(_MESSAGE_UNION, full, ("body", "messages", index))
+        for index, partial in enumerate(spec.get("steps") or ()):
+            problems += self._api.violations(
+                _STEP, {"id": _PLACEHOLDER_ID, **partial}, ("body", "steps", index)
+            )
+        return problems
+
+    def seed_job(self, payload: Mapping[str, Any]) -> JsonReply:
+        sim = self._stateful()
+        spec = dict(payload)
+        if "created_at" in spec:
+            spec["created"] = _seconds(spec.pop("created_at"))
+        try:
+            record = sim.seed_job(spec)
+        except ValueError as exc:
+            raise Conflict(str(exc)) from None
+        return JsonReply(record.body, status=201)
+
+    def load_state_fixtures(self, directory: Path) -> None:
+        """Seed ``runs.json`` and ``jobs.json`` (arrays of seeds) from a fixtures directory."""
+        for name, schema, seed in (
+            ("jobs.json", "JobSeed", self.seed_job),
+            ("runs.json", "RunSeed", self.seed_run),
+        ):
+            path = directory / name
+            if not path.is_file():
+                continue
+            try:
+                seeds = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as exc:
+                raise ValueError(f"fixture {name}: not valid JSON: {exc}") from None
+            if not isinstance(seeds, list):
+                raise ValueError(f"fixture {name}: must be a JSON array of seeds")
+            for index, one in enumerate(seeds):
+                try:
+                    self.validate(schema, one)
+                    seed(one)
+                except RequestInvalid as exc:
+                    raise ValueError(f"fixture {name}, item {index}: {exc}") from None

@@ -1,0 +1,330 @@
+"""The stateful simulation: stored jobs, batches and runs moving along their lifecycles.
+
+Every future change is an entry in one time-ordered heap; :meth:`Simulation.settle` applies
+all entries due by "now", each with its own scheduled time, so a manual clock advanced by
+ten seconds gives exactly the timestamps a real wait would have. The simulation runs on the
+server's event loop and never awaits while changing state, so a request always sees a
+consistent store.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from mockserver import _lifecycle as lifecycle
+from mockserver._clock import Clock
+from mockserver._generate import prefixed_id
+from mockserver._records import (
+    BatchItem,
+    JobRecord,
+    MessageRecord,
+    RunRecord,
+    StepRecord,
+    internal_message,
+    job_body,
+    ns,
+    run_body,
+    stamp,
+)
+from mockserver._runs import RunPlan, plan_run
+from mockserver._store import Collection
+
+Listener = Callable[[str, Any], None]
+"""Called with ``("batch" | "job" | "run", record)`` whenever a record reaches a terminal status."""
+
+RUNNING_SHARE = 0.05
+"""A new job starts running after this share of its duration."""
+
+
+class Simulation:
+    def __init__(self, clock: Clock, *, seed: int = 0, job_duration: float = 2.0) -> None:
+        self.clock = clock
+        self.job_duration = job_duration
+        self._seed = seed
+        self._heap: list[tuple[float, int, Callable[[float], None]]] = []
+        self._order = itertools.count()
+        self.finished: list[Listener] = []
+        self.changed: list[Callable[[RunRecord], None]] = []
+        self.reset()
+
+    def reset(self) -> None:
+        self.jobs: dict[str, JobRecord] = {}
+        self.batches: Collection[JobRecord] = Collection()
+        self.plain_jobs: Collection[JobRecord] = Collection()
+        self.runs: Collection[RunRecord] = Collection()
+        self.runs_by_agent: dict[str, Collection[RunRecord]] = {}
+        self._heap.clear()
+        self._rng = random.Random(f"simulation:{self._seed}")
+        # Pings come and go with the connection's timing; they draw ids from their own
+        # generator so that they do not shift the ids of everything else.
+        self.rng_for_pings = random.Random(f"pings:{self._seed}")
+        self._message_seq = itertools.count(1)
+        self.clock.rewind()
+
+    # -- time ------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def pending(self) -> int:
+        """How many scheduled changes have not happened yet."""
+        return len(self._heap)
+
+    def next_due(self) -> float | None:
+        return self._heap[0][0] if self._heap else None
+
+    def settle(self) -> int:
+        """Apply every change due by now; the number applied."""
+        now = self.clock.now()
+        applied = 0
+        while self._heap and self._heap[0][0] <= now:
+            due, _, change = heapq.heappop(self._heap)
+            change(due)
+            applied += 1
+        return applied
+
+    def _at(self, due: float, change: Callable[..., None], *args: Any) -> None:
+        """Schedule ``change(*args, due)``: each change is told the time it was due at."""
+        entry: tuple[float, int, Callable[[float], None]] = (due, next(self._order), partial(change, *args))
+        heapq.heappush(self._heap, entry)
+
+    def new_id(self, prefix: str) -> str:
+        return prefixed_id(prefix, self._rng)
+
+    # -- jobs and batches ------------------------------------------------------------------
+
+    def create_batch(self, requests: list[dict[str, Any]], callback_url: str | None) -> JobRecord:
+        created = self.now()
+        job_id = self.new_id("job")
+        body = job_body(
+            job_id,
+            created,
+            job_type="batch",
+            callback_url=callback_url,
+            metadata={"job_type": "batch_messages"},
+        )
+        record = JobRecord(job_id, created, body)
+        count = len(requests)
+        for index, request in enumerate(requests):
+            finish = created + self.job_duration * (index + 1) / count
+            record.items.append(
+                BatchItem(self.new_id("batch_item"), request["agent_id"], _user_text(request), finish)
+            )
+        self._store_job(record, self.batches)
+        self._at(created + self.job_duration * RUNNING_SHARE, self._batch_running, record)
+        for item in record.items:
+            self._at(item.finish_at, self._item_finished, record, item)
+        self._at(created + self.job_duration, self._job_finished, record)
+        return record
+
+    def seed_job(self, spec: dict[str, Any]) -> JobRecord:
+        created = spec.get("created", self.now())
+        job_id = spec.get("id") or self.new_id("job")
+        if job_id in self.jobs:
+            raise ValueError(f"a job with id {job_id!r} exists already")
+        body = job_body(
+            job_id,
+            created,
+            job_type="job",
+            callback_url=spec.get("callback_url"),
+            metadata=spec.get("metadata"),
+            agent_id=spec.get("agent_id"),
+            background=spec.get("background"),
+        )
+        record = JobRecord(job_id, created, body, final_status=spec.get("final_status", "completed"))
+        self._store_job(record, self.plain_jobs)
+        status = spec.get("status", "created")
+        duration = spec.get("duration", self.job_duration)
+        if lifecycle.is_terminal("job", status):
+            self._finish_job(record, status, created)
+        elif status != "created":
+            self._set_job_status(record, status, created)
+        if not lifecycle.is_terminal("job", status):
+            if status in ("created", "pending"):
+                self._at(created + duration * RUNNING_SHARE, self._job_running, record)
+            self._at(created + duration, self._job_finished, record)
+        return record
+
+    def _store_job(self, record: JobRecord, collection: Collection[JobRecord]) -> None:
+        self.jobs[record.id] = record
+        collection.add(record)
+
+    def _set_job_status(self, record: JobRecord, status: str, at: float) -> None:
+        record.body["status"] = lifecycle.move("job", record.status, status)
+        record.body["updated_at"] = stamp(at)
+
+    def _job_running(self, record: JobRecord, at: float) -> None:
+        if record.status in ("created", "pending"):
+            self._set_job_status(record, "running", at)
+
+    def _batch_running(self, record: JobRecord, at: float) -> None:
+        if record.status != "created":
+            return
+        self._set_job_status(record, "running", at)
+        for item in record.items:
+            self._add_batch_message(record, item, "user", item.user_text, at)
+
+    def _item_finished(self, record: JobRecord, item: BatchItem, at: float) -> None:
+        if lifecycle.is_terminal("job", record.status) or item.done:
+            return
+        item.done = True
+        reply = f"Hello! This is agent {item.agent_id[:14]} replying to: {item.user_text[:60]}"
+        self._add_batch_message(record, item, "assistant", reply, at)
+
+    def _add_batch_message(self, record: JobRecord, item: BatchItem, role: str, text: str, at: float) -> None:
+        body = internal_message(
+            self._rng, agent_id=item.agent_id, role=role, text=text, at=at, batch_item_id=item.id
+        )
+        record.messages.add(MessageRecord(body["id"], next(self._message_seq), body))
+
+    def _job_finished(self, record: JobRecord, at: float) -> None:
+        if lifecycle.is_terminal("job", record.status):
+            return
+        if record.status == "created" and record.items:
+            self._batch_running(record, at)
+        elif record.status in ("created", "pending"):
+            self._job_running(record, at)
+        for item in record.items:
+            self._item_finished(record, item, at)
+        self._finish_job(record, record.final_status, at)
+
+    def _finish_job(self, record: JobRecord, status: str, at: float) -> None:
+        self._set_job_status(record, status, at)
+        record.body["completed_at"] = stamp(at)
+        record.body["total_duration_ns"] = ns(at - record.created)
+        self._notify(record.body["job_type"] if record.body["job_type"] == "batch" else "job", record)
+
+    def cancel_job(self, record: JobRecord) -> bool:
+        """Cancel a job that has not finished; ``False`` (and no change) if it has."""
+        if lifecycle.is_terminal("job", record.status):
+            return False
+        at = self.now()
+        self._set_job_status(record, "cancelled", at)
+        if record.body["job_type"] != "batch":
+            # A cancelled job gets `completed_at` (the real job manager sets it); a batch does not.
+            record.body["completed_at"] = stamp(at)
+        return True
+
+    def delete_job(self, record: JobRecord) -> None:
+        self.jobs.pop(record.id, None)
+        (self.batches if record.body["job_type"] == "batch" else self.plain_jobs).remove(record.id)
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def seed_run(self, spec: dict[str, Any]) -> RunRecord:
+        run_id = spec.get("id") or self.new_id("run")
+        if run_id in self.runs:
+            raise ValueError(f"a run with id {run_id!r} exists already")
+        plan: RunPlan = plan_run(
+            spec, run_id=run_id, now=self.now(), duration=self.job_duration, new_id=self.new_id
+        )
+        created = plan.created
+        agent_id = spec["agent_id"]
+        body = run_body(
+            run_id,
+            created,
+            agent_id=agent_id,
+            background=spec.get("background", True),
+            callback_url=spec.get("callback_url"),
+            metadata=spec.get("metadata"),
+            conversation_id=spec.get("conversation_id"),
+        )
+        metrics = {
+            "id": run_id,
+            "agent_id": agent_id,
+            "project_id": None,
+            "run_start_ns": ns(created),
+            "run_ns": None,
+            "num_steps": 0,
+            "tools_used": None,
+            "template_id": None,
+            "base_template_id": None,
+        }
+        record = RunRecord(
+            run_id, created, body, metrics, final_status=plan.status, final_stop_reason=plan.stop_reason
+        )
+        self.runs.add(record)
+        self.runs_by_agent.setdefault(agent_id, Collection()).add(record)
+        if lifecycle.is_terminal("run", plan.start_status):
+            # Seeded as finished: everything it produced is there at once.
+            for planned in plan.messages:
+                self._run_message(record, planned.body, planned.step, planned.due)
+            self.finish_run(record, plan.status, plan.stop_reason, plan.end)
+            return record
+        if plan.start_status == "running":
+            self._set_run_status(record, "running", created)
+        else:
+            self._at(created + plan.duration * RUNNING_SHARE, self._run_running, record)
+        for planned in plan.messages:
+            self._at(planned.due, self._run_message, record, planned.body, planned.step)
+        self._at(plan.end, self._run_finished, record)
+        return record
+
+    def _set_run_status(self, record: RunRecord, status: str, at: float) -> None:
+        record.body["status"] = lifecycle.move("run", record.status, status)
+        del at  # runs have no `updated_at`
+        self._changed(record)
+
+    def _run_running(self, record: RunRecord, at: float) -> None:
+        if record.status == "created" and not record.deleted:
+            self._set_run_status(record, "running", at)
+
+    def _run_message(
+        self, record: RunRecord, body: dict[str, Any], step: dict[str, Any] | None, at: float
+    ) -> None:
+        if record.deleted or record.completed:
+            return
+        if step is not None and step["id"] not in record.steps:
+            record.steps.add(StepRecord(step["id"], at, step))
+            record.metrics["num_steps"] = len(record.steps)
+        if body:
+            record.messages.add(MessageRecord(body["id"], len(record.messages) + 1, body))
+        self._changed(record)
+
+    def _run_finished(self, record: RunRecord, at: float) -> None:
+        if record.deleted or lifecycle.is_terminal("run", record.status):
+            return
+        self.finish_run(record, record.final_status, record.final_stop_reason, at)
+
+    def finish_run(self, record: RunRecord, status: str, stop_reason: str | None, at: float) -> None:
+        record.completed = True
+        for step in lifecycle.path_to("run", record.status, status):
+            record.body["status"] = lifecycle.move("run", record.status, step)
+        record.body["stop_reason"] = stop_reason
+        record.body["completed_at"] = stamp(at)
+        record.body["total_duration_ns"] = ns(at - record.created)
+        record.metrics["run_ns"] = ns(at - record.created)
+        self._changed(record)
+        self._notify("run", record)
+
+    def delete_run(self, record: RunRecord) -> None:
+        record.deleted = True
+        self.runs.remove(record.id)
+        agent_runs = self.runs_by_agent.get(record.body["agent_id"])
+        if agent_runs is not None:
+            agent_runs.remove(record.id)
+        self._changed(record)
+
+    # -- observers -------------------------------------------------------------------------
+
+    def _notify(self, kind: str, record: Any) -> None:
+        for listener in self.finished:
+            listener(kind, record)
+
+    def _changed(self, record: RunRecord) -> None:
+        for listener in self.changed:
+            listener(record)
+
+
+def _user_text(request: dict[str, Any]) -> str:
+    given = request.get("input")
+    if given is None and request.get("messages"):
+        given = request["messages"][0].get("content")
+    if isinstance(given, list):
+        given = " ".join(str(part.get("text", "")) for part in given if isinstance(part, dict))
+    return str(given or "")

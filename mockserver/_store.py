@@ -1,0 +1,118 @@
+"""Ordered in-memory collections: records by id, kept sorted by ``(created, id)``.
+
+A page is found by bisecting to the cursor and walking ``limit`` records from it, so its cost
+is ``O(log n + limit)`` (plus the records a filter skips), whatever the size of the collection.
+Records are appended in creation order almost always, which keeps insertion cheap too.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterator
+from typing import Generic, Literal, Protocol, TypeVar
+
+Order = Literal["asc", "desc"]
+
+
+class Keyed(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def sort_key(self) -> tuple[int, str]: ...
+
+
+R = TypeVar("R", bound=Keyed)
+
+
+class UnknownCursor(LookupError):
+    def __init__(self, name: str, value: str) -> None:
+        super().__init__(value)
+        self.name, self.value = name, value
+
+
+class Collection(Generic[R]):
+    def __init__(self) -> None:
+        self._by_id: dict[str, R] = {}
+        self._keys: list[tuple[int, str]] = []
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, record_id: object) -> bool:
+        return record_id in self._by_id
+
+    def __iter__(self) -> Iterator[R]:
+        """Oldest first."""
+        return (self._by_id[key[1]] for key in self._keys)
+
+    def get(self, record_id: str) -> R | None:
+        return self._by_id.get(record_id)
+
+    def add(self, record: R) -> R:
+        if record.id in self._by_id:
+            raise ValueError(f"duplicate id {record.id!r}")
+        self._by_id[record.id] = record
+        key = record.sort_key
+        if not self._keys or self._keys[-1] < key:
+            self._keys.append(key)
+        else:
+            insort(self._keys, key)
+        return record
+
+    def remove(self, record_id: str) -> R | None:
+        record = self._by_id.pop(record_id, None)
+        if record is not None:
+            index = bisect_left(self._keys, record.sort_key)
+            del self._keys[index]
+        return record
+
+    def clear(self) -> None:
+        self._by_id.clear()
+        self._keys.clear()
+
+    def _position(self, name: str, record_id: str) -> int:
+        record = self._by_id.get(record_id)
+        if record is None:
+            raise UnknownCursor(name, record_id)
+        return bisect_left(self._keys, record.sort_key)
+
+    def page(
+        self,
+        *,
+        order: Order = "desc",
+        before: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+        where: Callable[[R], bool] | None = None,
+    ) -> list[R]:
+        """Records after ``after`` and before ``before`` in ``order``, at most ``limit``, nearest the cursor.
+
+        A cursor naming no record raises :class:`UnknownCursor`; the caller decides what that means.
+        """
+        n = len(self._keys)
+        # Work in "sequence space": position 0 is the first record of the requested order.
+        ascending = order == "asc"
+
+        def to_index(s: int) -> int:
+            return s if ascending else n - 1 - s
+
+        start, stop = 0, n
+        if after is not None:
+            start = to_index(self._position("after", after)) + 1
+        if before is not None:
+            stop = to_index(self._position("before", before))
+        if limit is not None and limit <= 0:
+            return []
+        backwards = before is not None and after is None
+        steps = range(stop - 1, start - 1, -1) if backwards else range(start, stop)
+        found: list[R] = []
+        for s in steps:
+            record = self._by_id[self._keys[to_index(s)][1]]
+            if where is None or where(record):
+                found.append(record)
+                if limit is not None and len(found) >= limit:
+                    break
+        if backwards:
+            found.reverse()
+        return found

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from mockserver._backend import Backend, JsonReply, Reply
+from mockserver._callbacks import CallbackDispatcher, CallbackSettings
 from mockserver._clock import make_clock
 from mockserver._config import Config
 from mockserver._control import Control, ControlRoute
@@ -144,6 +145,7 @@ class _Parts:
     backend: Backend
     control: Control
     stateful: StatefulBackend | None
+    callbacks: CallbackDispatcher | None
 
 
 def _build(config: Config, table: OperationTable) -> _Parts:
@@ -151,20 +153,28 @@ def _build(config: Config, table: OperationTable) -> _Parts:
     fixtures_dir = config.fixtures if config.fixtures is not None else data_dir("fixtures")
     fixtures = load_response_fixtures(fixtures_dir, table, strict)
     if config.mode == "stateless":
-        return _Parts(
-            StatelessBackend(table, seed=config.seed, fixtures=fixtures), Control(None, strict), None
-        )
+        stateless = StatelessBackend(table, seed=config.seed, fixtures=fixtures)
+        return _Parts(stateless, Control(None, strict), None, None)
     sim = Simulation(make_clock(config.clock), seed=config.seed, job_duration=config.job_duration)
+    settings = CallbackSettings(
+        timeout=config.callback_timeout,
+        retries=config.callback_retries,
+        concurrency=config.callback_concurrency,
+        allow_hosts=config.callback_allow_hosts,
+        journal_size=config.journal_size,
+    )
+    callbacks = CallbackDispatcher(settings, sim.now)
+    sim.finished.append(callbacks.on_finished)
     backend = StatefulBackend(
         sim,
         validation=config.validation,
         trace_spans=fixtures.get("retrieve_trace_for_run"),
         ping_interval=config.stream_ping_interval,
     )
-    control = Control(sim, strict)
+    control = Control(sim, strict, callbacks=callbacks)
     if config.fixtures is not None:
         control.load_state_fixtures(config.fixtures)
-    return _Parts(backend, control, backend)
+    return _Parts(backend, control, backend, callbacks)
 
 
 def create_app(config: Config | None = None, *, table: OperationTable | None = None) -> Starlette:
@@ -188,6 +198,8 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
         finally:
             if parts.stateful is not None:
                 await parts.stateful.stop_ticker()
+            if parts.callbacks is not None:
+                await parts.callbacks.close()
 
     app = Starlette(
         routes=routes,

@@ -34,6 +34,10 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _hosts(text: str) -> frozenset[str]:
+    return frozenset(host.strip().lower() for host in text.split(",") if host.strip())
+
+
 def _bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -131,6 +135,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep-alive ping after this much silence on a run stream (default 20)",
     )
     serve.add_argument(
+        "--callback-timeout",
+        type=_seconds,
+        default=env("CALLBACK_TIMEOUT", _seconds, defaults.callback_timeout),
+        metavar="SECONDS",
+        help="timeout of each completion callback POST (default 5; env LETTA_MOCK_CALLBACK_TIMEOUT)",
+    )
+    serve.add_argument(
+        "--callback-retries",
+        type=int,
+        default=env("CALLBACK_RETRIES", int, defaults.callback_retries),
+        metavar="N",
+        help="retries after a failed callback, with backoff (default 0; env LETTA_MOCK_CALLBACK_RETRIES)",
+    )
+    serve.add_argument(
+        "--callback-concurrency",
+        type=int,
+        default=env("CALLBACK_CONCURRENCY", int, defaults.callback_concurrency),
+        metavar="N",
+        help="callbacks delivered at once (default 16; env LETTA_MOCK_CALLBACK_CONCURRENCY)",
+    )
+    serve.add_argument(
+        "--callback-allow-hosts",
+        type=_hosts,
+        default=env("CALLBACK_ALLOW_HOSTS", _hosts, defaults.callback_allow_hosts),
+        metavar="HOST,...",
+        help="only these hosts may receive callbacks (default: any; env LETTA_MOCK_CALLBACK_ALLOW_HOSTS)",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=env("JOURNAL_SIZE", int, defaults.journal_size),
+        metavar="N",
+        help="entries kept by each journal (default 1000; env LETTA_MOCK_JOURNAL_SIZE)",
+    )
+    serve.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
         default=env("LOG_LEVEL", _choice(LOG_LEVELS), defaults.log_level),
@@ -166,6 +205,11 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
             clock=namespace.clock,
             job_duration=namespace.job_duration,
             stream_ping_interval=namespace.stream_ping_interval,
+            callback_timeout=namespace.callback_timeout,
+            callback_retries=namespace.callback_retries,
+            callback_concurrency=namespace.callback_concurrency,
+            callback_allow_hosts=namespace.callback_allow_hosts,
+            journal_size=namespace.journal_size,
         )
     except ValueError as exc:
         parser.error(str(exc))

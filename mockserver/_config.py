@@ -32,6 +32,13 @@ class Config:
     """Seconds from a job's (or run's) creation to its end."""
     stream_ping_interval: float = 20.0
     """Seconds of silence after which a run stream sends a keep-alive ping, as the real server does."""
+    callback_timeout: float = 5.0
+    callback_retries: int = 0
+    callback_concurrency: int = 16
+    callback_allow_hosts: frozenset[str] = frozenset()
+    """Hosts completion callbacks may reach; empty: any."""
+    journal_size: int = 1000
+    """Entries kept by each journal of the server (callbacks, requests)."""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -48,6 +55,18 @@ class Config:
             raise ValueError(
                 f"stream_ping_interval must be between 0 and 3600 seconds, not {self.stream_ping_interval}"
             )
+        if not 0 < self.callback_timeout <= 600:
+            raise ValueError(
+                f"callback_timeout must be between 0 and 600 seconds, not {self.callback_timeout}"
+            )
+        if not 0 <= self.callback_retries <= 10:
+            raise ValueError(f"callback_retries must be between 0 and 10, not {self.callback_retries}")
+        if not 1 <= self.callback_concurrency <= 1024:
+            raise ValueError(
+                f"callback_concurrency must be between 1 and 1024, not {self.callback_concurrency}"
+            )
+        if not 1 <= self.journal_size <= 1_000_000:
+            raise ValueError(f"journal_size must be between 1 and 1000000, not {self.journal_size}")
         if self.log_level not in LOG_LEVELS:
             raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
 

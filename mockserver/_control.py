@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver._backend import JsonReply
+from mockserver._callbacks import CallbackDispatcher
 from mockserver._errors import BadRequest, Conflict, RequestInvalid
 from mockserver._records import letta_message, stamp
 from mockserver._resources import CONTROL_SCHEMA_FILE, data_dir
@@ -48,9 +49,15 @@ def _seconds(value: str) -> float:
 
 class Control:
     def __init__(
-        self, sim: Simulation | None, api_schemas: SchemaSet, document: Mapping[str, Any] | None = None
+        self,
+        sim: Simulation | None,
+        api_schemas: SchemaSet,
+        document: Mapping[str, Any] | None = None,
+        *,
+        callbacks: CallbackDispatcher | None = None,
     ) -> None:
         self.sim = sim
+        self.callbacks = callbacks
         self.schemas = SchemaSet(document or load_control_document(), "strict")
         self._api = api_schemas
 
@@ -61,7 +68,14 @@ class Control:
             ControlRoute("POST", "/_mock/reset", lambda _body: self.reset(), None),
             ControlRoute("POST", "/_mock/runs", self.seed_run, "RunSeed"),
             ControlRoute("POST", "/_mock/jobs", self.seed_job, "JobSeed"),
+            ControlRoute("GET", "/_mock/callbacks", lambda _body: self.callback_journal(), None),
         ]
+
+    def callback_journal(self) -> JsonReply:
+        """Every callback attempt, oldest first (bounded by ``--journal-size``)."""
+        journal = self.callbacks
+        entries = list(journal.journal) if journal is not None else []
+        return JsonReply({"callbacks": entries, "pending": journal.pending() if journal is not None else 0})
 
     def validate(self, schema_name: str, payload: Any) -> None:
         problems = self.schemas.violations(f"/$defs/{schema_name}", payload, ("body",))
@@ -94,6 +108,8 @@ class Control:
     def reset(self) -> JsonReply:
         if self.sim is not None:
             self.sim.reset()
+        if self.callbacks is not None:
+            self.callbacks.journal.clear()
         return JsonReply({"reset": True})
 
     def seed_run(self, payload: Mapping[str, Any]) -> JsonReply:

@@ -276,3 +276,25 @@ def step_body(
         "error_data": None,
         "status": "success",
     }
+
+
+def usage_of(run: RunRecord, *, full: bool) -> dict[str, Any]:
+    """Token usage summed over the run's steps.
+
+    ``full``: ``LettaUsageStatistics`` (stream and callback); otherwise ``UsageStatistics`` (``/usage``).
+    """
+    prompt = sum(step.body.get("prompt_tokens") or 0 for step in run.steps)
+    completion = sum(step.body.get("completion_tokens") or 0 for step in run.steps)
+    totals = {"completion_tokens": completion, "prompt_tokens": prompt, "total_tokens": prompt + completion}
+    if not full:
+        return {**totals, "prompt_tokens_details": None, "completion_tokens_details": None}
+    return {
+        "message_type": "usage_statistics",
+        **totals,
+        "step_count": len(run.steps),
+        "run_ids": None,
+        "cached_input_tokens": None,
+        "cache_write_tokens": None,
+        "reasoning_tokens": None,
+        "context_tokens": None,
+    }

@@ -17,7 +17,7 @@ from mockserver import _sse
 from mockserver._backend import JsonReply, Reply, StreamReply
 from mockserver._errors import BadRequest, Gone, NotFound
 from mockserver._generate import prefixed_id
-from mockserver._records import JobRecord, RunRecord, date_stamp
+from mockserver._records import JobRecord, RunRecord, date_stamp, usage_of
 from mockserver._requests import ParsedRequest
 from mockserver._simulation import Simulation
 from mockserver._store import Collection, Keyed, UnknownCursor
@@ -349,25 +349,3 @@ class StatefulBackend:
             "seq_id": last_seq or None,
             "run_id": run.id,
         }
-
-
-def usage_of(run: RunRecord, *, full: bool) -> dict[str, Any]:
-    """Token usage summed over the run's steps.
-
-    ``full``: ``LettaUsageStatistics`` (stream and callback); otherwise ``UsageStatistics`` (``/usage``).
-    """
-    prompt = sum(step.body.get("prompt_tokens") or 0 for step in run.steps)
-    completion = sum(step.body.get("completion_tokens") or 0 for step in run.steps)
-    totals = {"completion_tokens": completion, "prompt_tokens": prompt, "total_tokens": prompt + completion}
-    if not full:
-        return {**totals, "prompt_tokens_details": None, "completion_tokens_details": None}
-    return {
-        "message_type": "usage_statistics",
-        **totals,
-        "step_count": len(run.steps),
-        "run_ids": None,
-        "cached_input_tokens": None,
-        "cache_write_tokens": None,
-        "reasoning_tokens": None,
-        "context_tokens": None,
-    }

@@ -1,0 +1,218 @@
+"""Completion callbacks: one POST to ``callback_url`` when a job or run finishes, recorded on it.
+
+The simulation reports finished records synchronously; this module queues them and delivers
+from a few worker tasks on the server's event loop, so a receiver that hangs or fails costs
+other requests nothing. Each record is queued at most once (it finishes once), and every
+attempt is journaled in a bounded buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from mockserver._records import JobRecord, RunRecord, stamp, usage_of
+
+# Which terminal statuses send a callback: jobs and batches on completion or failure (a
+# cancelled batch sends none, as on the real server); runs also when cancelled.
+_SENDS = {"batch": frozenset({"completed", "failed"}), "job": frozenset({"completed", "failed"}),
+          "run": frozenset({"completed", "failed", "cancelled"})}  # fmt: skip
+_RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
+
+
+@dataclass(frozen=True)
+class CallbackSettings:
+    timeout: float = 5.0
+    retries: int = 0
+    concurrency: int = 16
+    allow_hosts: frozenset[str] = frozenset()
+    """Hosts a callback may reach; empty means any."""
+    journal_size: int = 1000
+
+
+@dataclass(eq=False)
+class _Delivery:
+    kind: str
+    record: JobRecord | RunRecord
+    url: str
+    payload: dict[str, Any]
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def payload_for(kind: str, record: JobRecord | RunRecord) -> dict[str, Any]:
+    body = record.body
+    if isinstance(record, RunRecord):
+        result = {
+            "messages": [message.body for message in record.messages],
+            "stop_reason": {"message_type": "stop_reason", "stop_reason": body["stop_reason"]},
+            "usage": usage_of(record, full=True),
+            "logprobs": None,
+            "turns": None,
+        }
+        metadata = {**(body.get("metadata") or {}), "result": result}
+        return {
+            "run_id": record.id,
+            "status": body["status"],
+            "completed_at": body["completed_at"],
+            "metadata": metadata,
+        }
+    return {
+        "job_id": record.id,
+        "status": body["status"],
+        "completed_at": body["completed_at"],
+        "metadata": body["metadata"],
+    }
+
+
+class CallbackDispatcher:
+    def __init__(self, settings: CallbackSettings, now: Callable[[], float]) -> None:
+        self.settings = settings
+        self._now = now
+        self.journal: deque[dict[str, Any]] = deque(maxlen=settings.journal_size)
+        self._queue: asyncio.Queue[_Delivery] | None = None
+        self._workers: list[asyncio.Task[None]] = []
+        self._client: httpx.AsyncClient | None = None
+        self._current: set[_Delivery] = set()
+        self.attempts = 0
+
+    # -- called by the simulation ----------------------------------------------------------
+
+    def on_finished(self, kind: str, record: Any) -> None:
+        url = record.body.get("callback_url")
+        if not url or record.body["status"] not in _SENDS.get(kind, frozenset()):
+            return
+        delivery = _Delivery(kind, record, str(url), payload_for(kind, record))
+        refusal = self._refusal(delivery.url)
+        if refusal is not None:
+            self._record(delivery, started=self._now(), status=None, error=refusal, duration=0.0)
+            return
+        self._ensure_started().put_nowait(delivery)
+
+    def _refusal(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "Request URL is missing an 'http://' or 'https://' protocol."
+        allowed = self.settings.allow_hosts
+        if allowed and parts.hostname.lower() not in allowed:
+            return f"host {parts.hostname!r} is not in --callback-allow-hosts ({', '.join(sorted(allowed))})"
+        return None
+
+    # -- delivery --------------------------------------------------------------------------
+
+    def _ensure_started(self) -> asyncio.Queue[_Delivery]:
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            timeout = httpx.Timeout(self.settings.timeout)
+            limits = httpx.Limits(max_connections=self.settings.concurrency)
+            self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, limits=limits)
+            loop = asyncio.get_running_loop()
+            self._workers = [
+                loop.create_task(self._work(), name=f"letta-mockserver-callback-{i}")
+                for i in range(self.settings.concurrency)
+            ]
+        return self._queue
+
+    async def _work(self) -> None:
+        assert self._queue is not None
+        while True:
+            delivery = await self._queue.get()
+            self._current.add(delivery)
+            try:
+                await self._deliver(delivery)
+            except Exception as exc:  # a worker must outlive any one delivery
+                self._record(delivery, started=self._now(), status=None, error=repr(exc), duration=0.0)
+            finally:
+                self._current.discard(delivery)
+                self._queue.task_done()
+
+    async def _deliver(self, delivery: _Delivery) -> None:
+        assert self._client is not None
+        backoff = 0.5
+        for attempt in range(self.settings.retries + 1):
+            started, clock = self._now(), time.perf_counter()
+            status: int | None = None
+            error: str | None = None
+            try:
+                response = await self._client.post(delivery.url, json=delivery.payload)
+                status = response.status_code
+            except httpx.TimeoutException as exc:
+                error = f"timed out after {self.settings.timeout:g} s ({type(exc).__name__})"
+            except (httpx.HTTPError, OSError, ValueError) as exc:
+                error = str(exc) or type(exc).__name__
+            self._record(
+                delivery, started=started, status=status, error=error, duration=time.perf_counter() - clock
+            )
+            retry = error is not None or status in _RETRY_STATUSES
+            if not retry or attempt == self.settings.retries:
+                return
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 8.0)
+
+    def _record(
+        self, delivery: _Delivery, *, started: float, status: int | None, error: str | None, duration: float
+    ) -> None:
+        noun = "run" if delivery.kind == "run" else "job"
+        message = (
+            None
+            if error is None
+            else f"Failed to dispatch callback for {noun} {delivery.record.id} to {delivery.url}: {error}"
+        )
+        body = delivery.record.body
+        body["callback_sent_at"] = stamp(started)
+        body["callback_status_code"] = status
+        body["callback_error"] = message
+        entry = {
+            "kind": delivery.kind,
+            "id": delivery.record.id,
+            "url": delivery.url,
+            "payload": delivery.payload,
+            "status_code": status,
+            "error": message,
+            "started_at": stamp(started),
+            "duration_ms": round(duration * 1000, 3),
+            "attempt": len(delivery.attempts) + 1,
+        }
+        delivery.attempts.append(entry)
+        self.journal.append(entry)
+        self.attempts += 1
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def pending(self) -> int:
+        return (self._queue.qsize() if self._queue is not None else 0) + len(self._current)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait until nothing is queued or in flight, at most ``timeout`` seconds."""
+        if self._queue is not None:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._queue.join(), timeout)
+
+    async def close(self) -> None:
+        """Let deliveries in flight finish within the timeout; record the rest as errors."""
+        await self.drain(self.settings.timeout + 1.0)
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        unfinished = list(self._current)
+        while self._queue is not None and not self._queue.empty():
+            unfinished.append(self._queue.get_nowait())
+        for delivery in unfinished:
+            self._record(
+                delivery,
+                started=self._now(),
+                status=None,
+                error="the mock server shut down first",
+                duration=0.0,
+            )
+        self._current.clear()
+        if self._client is not None:
+            await self._client.aclose()
+        self._workers, self._queue, self._client = [], None, None

@@ -287,7 +287,7 @@ def _wanted_statuses(request: ParsedRequest, known: frozenset[str] | None) -> li
     the response schema. A stop reason is only found on finished runs, with the matching status.
     """
     query = request.query
-    statuses = query.get("statuses")
+    statuses = query.get("statuses") or None
     if statuses and known is not None:
         statuses = [status for status in statuses if status in known] or None
     if not statuses and (query.get("active") or request.operation.operation_id.startswith("list_active")):
@@ -296,9 +296,20 @@ def _wanted_statuses(request: ParsedRequest, known: frozenset[str] | None) -> li
     if reason is not None:
         compatible = ["cancelled"] if reason == "cancelled" else ["completed", "failed"]
         statuses = [status for status in statuses or compatible if status in compatible]
-    return statuses or None if statuses is None or reason is None and not query.get("statuses") else statuses
+    return statuses
 
 
+def _apply_filters(item: Any, request: ParsedRequest, statuses: list[str] | None) -> Any:
+    """Make generated list items satisfy the list's filters (agent, status, background...)."""
+    if not isinstance(item, dict):
+        return item
+    query = request.query
+    item = dict(item)
+    agent = query.get("agent_id") or (query.get("agent_ids") or [None])[0]
+    if agent is not None and "agent_id" in item:
+        item["agent_id"] = agent
+    if statuses and "status" in item and item["status"] not in statuses:
+        item["status"] = statuses[sum(map(ord, str(item.get("id")))) % len(statuses)]
     for name in ("background", "stop_reason", "conversation_id"):
         if query.get(name) is not None and name in item:
             item[name] = query[name]

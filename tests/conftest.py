@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,6 +12,11 @@ import pytest
 from mockserver import Config, MockServer
 
 ServerFactory = Callable[..., MockServer]
+
+# tests/sdk_latest needs the newest letta-client, which cannot share the virtualenv with 1.7.0:
+# tests/test_sdk_latest.py runs it in a subprocess with LETTA_MOCK_INNER_SDK_RUN=1 and the newest
+# SDK first on PYTHONPATH. Collected directly, it would test 1.7.0 and fail on the version check.
+collect_ignore: list[str] = [] if os.environ.get("LETTA_MOCK_INNER_SDK_RUN") == "1" else ["sdk_latest"]
 
 
 @pytest.fixture(scope="session")

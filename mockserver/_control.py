@@ -17,11 +17,14 @@ from typing import Any
 from mockserver._backend import JsonReply
 from mockserver._callbacks import CallbackDispatcher
 from mockserver._errors import BadRequest, Conflict, RequestInvalid
+from mockserver._faults import Faults
+from mockserver._journal import RequestJournal
 from mockserver._records import letta_message, stamp
 from mockserver._resources import CONTROL_SCHEMA_FILE, data_dir
 from mockserver._runs import SeedError
 from mockserver._schemas import SchemaSet, Violation
 from mockserver._simulation import Simulation
+from mockserver._snapshot import SnapshotError, restore, snapshot
 
 _MESSAGE_UNION = "/components/schemas/LettaMessageUnion"
 _STEP = "/components/schemas/Step"
@@ -34,13 +37,28 @@ def load_control_document() -> dict[str, Any]:
     return document
 
 
+Query = Mapping[str, str]
+
+
 @dataclass(frozen=True)
 class ControlRoute:
     method: str
     path: str
-    handler: Callable[[Any], JsonReply]
+    handler: Callable[[Any, Query], JsonReply]
     payload: str | None
     """Name of the payload's schema in ``$defs``, if the route takes a body."""
+
+
+def _int_param(query: Query, name: str) -> int | None:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise RequestInvalid(
+            None, [Violation(("query", name), "Input should be a valid integer", "int_parsing")]
+        ) from None
 
 
 def _seconds(value: str) -> float:
@@ -55,20 +73,36 @@ class Control:
         document: Mapping[str, Any] | None = None,
         *,
         callbacks: CallbackDispatcher | None = None,
+        faults: Faults | None = None,
+        journal: RequestJournal | None = None,
+        operation_ids: tuple[str, ...] = (),
     ) -> None:
         self.sim = sim
         self.callbacks = callbacks
+        self.faults = faults or Faults()
+        self.journal = journal or RequestJournal()
+        self.operation_ids = operation_ids
         self.schemas = SchemaSet(document or load_control_document(), "strict")
         self._api = api_schemas
 
     def routes(self) -> list[ControlRoute]:
         return [
-            ControlRoute("GET", "/_mock/clock", lambda _body: self.clock(), None),
-            ControlRoute("POST", "/_mock/clock/advance", self.advance, "ClockAdvance"),
-            ControlRoute("POST", "/_mock/reset", lambda _body: self.reset(), None),
-            ControlRoute("POST", "/_mock/runs", self.seed_run, "RunSeed"),
-            ControlRoute("POST", "/_mock/jobs", self.seed_job, "JobSeed"),
-            ControlRoute("GET", "/_mock/callbacks", lambda _body: self.callback_journal(), None),
+            ControlRoute("GET", "/_mock/clock", lambda _b, _q: self.clock(), None),
+            ControlRoute("POST", "/_mock/clock/advance", lambda b, _q: self.advance(b), "ClockAdvance"),
+            ControlRoute("POST", "/_mock/reset", lambda _b, _q: self.reset(), None),
+            ControlRoute("POST", "/_mock/runs", lambda b, _q: self.seed_run(b), "RunSeed"),
+            ControlRoute("POST", "/_mock/jobs", lambda b, _q: self.seed_job(b), "JobSeed"),
+            ControlRoute("GET", "/_mock/callbacks", lambda _b, _q: self.callback_journal(), None),
+            ControlRoute("POST", "/_mock/scenarios", lambda b, _q: self.add_scenario(b), "ScenarioSpec"),
+            ControlRoute("GET", "/_mock/scenarios", lambda _b, _q: self.list_scenarios(), None),
+            ControlRoute("DELETE", "/_mock/scenarios", lambda _b, _q: self.clear_scenarios(), None),
+            ControlRoute("POST", "/_mock/faults", lambda b, _q: self.add_fault(b), "FaultSpec"),
+            ControlRoute("GET", "/_mock/faults", lambda _b, _q: self.list_faults(), None),
+            ControlRoute("DELETE", "/_mock/faults", lambda _b, _q: self.clear_faults(), None),
+            ControlRoute("GET", "/_mock/requests", lambda _b, q: self.requests(q), None),
+            ControlRoute("GET", "/_mock/report", lambda _b, q: self.report(q), None),
+            ControlRoute("GET", "/_mock/state", lambda _b, _q: self.state(), None),
+            ControlRoute("PUT", "/_mock/state", lambda b, _q: self.restore_state(b), "StateSnapshot"),
         ]
 
     def callback_journal(self) -> JsonReply:
@@ -106,11 +140,73 @@ class Control:
         return self.clock()
 
     def reset(self) -> JsonReply:
+        """Empty the store, rewind the manual clock, clear journals, scenarios and faults."""
         if self.sim is not None:
             self.sim.reset()
+            self.sim.scenarios.clear()
         if self.callbacks is not None:
-            self.callbacks.journal.clear()
+            self.callbacks.reset()
+        self.faults.clear()
+        self.journal.clear()
         return JsonReply({"reset": True})
+
+    # -- scenarios and faults --------------------------------------------------------------
+
+    def add_scenario(self, spec: Mapping[str, Any]) -> JsonReply:
+        sim = self._stateful()
+        if spec.get("status") == "expired" and ("run_id" in spec["match"] or "next_runs" in spec["match"]):
+            raise RequestInvalid(None, [Violation(("body", "status"), "a run cannot expire", "value_error")])
+        rule = sim.scenarios.add(spec)
+        target = next(
+            (spec["match"][k] for k in ("batch_id", "run_id", "job_id") if k in spec["match"]), None
+        )
+        if target is not None:
+            sim.apply_scenario(str(target), rule.outcome)
+        return JsonReply(rule.as_json(), status=201)
+
+    def list_scenarios(self) -> JsonReply:
+        rules = self.sim.scenarios.all() if self.sim is not None else []
+        return JsonReply({"scenarios": [rule.as_json() for rule in rules]})
+
+    def clear_scenarios(self) -> JsonReply:
+        if self.sim is not None:
+            self.sim.scenarios.clear()
+        return JsonReply({"scenarios": []})
+
+    def add_fault(self, spec: Mapping[str, Any]) -> JsonReply:
+        return JsonReply(self.faults.add(spec).as_json(), status=201)
+
+    def list_faults(self) -> JsonReply:
+        return JsonReply({"faults": [fault.as_json() for fault in self.faults.all()]})
+
+    def clear_faults(self) -> JsonReply:
+        self.faults.clear()
+        return JsonReply({"faults": []})
+
+    # -- journal, report, state -----------------------------------------------------------
+
+    def requests(self, query: Query) -> JsonReply:
+        status = _int_param(query, "status")
+        entries = self.journal.query(
+            operation_id=query.get("operation") or None,
+            status=status,
+            since=_int_param(query, "since") or 0,
+            limit=_int_param(query, "limit"),
+        )
+        return JsonReply({"requests": entries, "last_seq": self.journal.last_seq})
+
+    def report(self, query: Query) -> JsonReply:
+        return JsonReply(self.journal.report(self.operation_ids, since=_int_param(query, "since") or 0))
+
+    def state(self) -> JsonReply:
+        return JsonReply(snapshot(self._stateful()))
+
+    def restore_state(self, data: dict[str, Any]) -> JsonReply:
+        try:
+            restore(self._stateful(), data)
+        except SnapshotError as exc:
+            raise RequestInvalid(None, [Violation(("body",), str(exc), "value_error")]) from None
+        return self.state()
 
     def seed_run(self, payload: Mapping[str, Any]) -> JsonReply:
         sim = self._stateful()

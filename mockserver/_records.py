@@ -60,6 +60,8 @@ class BatchItem:
     user_text: str
     finish_at: float
     done: bool = False
+    outcome: dict[str, Any] = field(default_factory=dict)
+    """What a scenario scripted for this item's agent."""
 
 
 @dataclass(eq=False)
@@ -72,6 +74,8 @@ class JobRecord:
     items: list[BatchItem] = field(default_factory=list)
     messages: Collection[MessageRecord] = field(default_factory=Collection)
     final_status: str = "completed"
+    final_stop_reason: str | None = None
+    duration: float = 0.0
 
     @property
     def sort_key(self) -> tuple[int, str]:
@@ -103,6 +107,9 @@ class RunRecord:
     final_stop_reason: str | None = "end_turn"
     deleted: bool = False
     completed: bool = False
+    duration: float = 0.0
+    pending: list[PlannedMessage] = field(default_factory=list)
+    """What the run has still to produce, in order."""
 
     @property
     def sort_key(self) -> tuple[int, str]:

@@ -12,11 +12,14 @@ import socket
 import sys
 import threading
 from types import TracebackType
+from typing import Any
 
+import httpx
 import uvicorn
 
-from mockserver._app import create_app
+from mockserver._app import Parts, create_app
 from mockserver._config import Config
+from mockserver._handle import MockControls
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -80,10 +83,11 @@ def _exit_cleanly(_signum: int, _frame: object) -> None:
     raise SystemExit(0)
 
 
-class MockServer:
+class MockServer(MockControls):
     """A mock server running in a background thread, for tests and embedding.
 
-    ``port=0`` (the default here) picks a free port; :attr:`url` tells which.
+    ``port=0`` (the default here) picks a free port; :attr:`url` tells which. The control
+    methods (``reset``, ``advance``, ``seed_run``, ``add_fault``, ``override``, ...) steer it.
     """
 
     def __init__(self, config: Config | None = None, **settings: object) -> None:
@@ -92,17 +96,31 @@ class MockServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._url: str | None = None
+        self._client: httpx.Client | None = None
+        self._app: Any = None
 
     @property
-    def url(self) -> str:
+    def url(self) -> str:  # type: ignore[override]
         if self._url is None:
             raise RuntimeError("the server is not running; call start() first")
         return self._url
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(base_url=self.url, timeout=30)
+        return self._client
+
+    def _parts(self) -> Parts:
+        if self._app is None:
+            raise RuntimeError("the server is not running; call start() first")
+        parts: Parts = self._app.state.parts
+        return parts
 
     def start(self, timeout: float = 10.0) -> MockServer:
         if self._thread is not None:
             raise RuntimeError("the server is already running")
         server = _uvicorn_server(self.config)
+        self._app = server.config.app
         sock = bind(self.config.host, self.config.port)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="letta-mockserver", daemon=True
@@ -121,6 +139,9 @@ class MockServer:
         return self
 
     def stop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(10)

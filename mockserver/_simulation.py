@@ -23,6 +23,7 @@ from mockserver._records import (
     BatchItem,
     JobRecord,
     MessageRecord,
+    PlannedMessage,
     RunRecord,
     StepRecord,
     internal_message,
@@ -32,6 +33,7 @@ from mockserver._records import (
     stamp,
 )
 from mockserver._runs import RunPlan, plan_run
+from mockserver._scenarios import Scenarios
 from mockserver._store import Collection
 
 Listener = Callable[[str, Any], None]
@@ -50,6 +52,7 @@ class Simulation:
         self._order = itertools.count()
         self.finished: list[Listener] = []
         self.changed: list[Callable[[RunRecord], None]] = []
+        self.scenarios = Scenarios()
         self.reset()
 
     def reset(self) -> None:
@@ -108,18 +111,20 @@ class Simulation:
             callback_url=callback_url,
             metadata={"job_type": "batch_messages"},
         )
-        record = JobRecord(job_id, created, body)
+        plan = self.scenarios.for_batch([request["agent_id"] for request in requests])
+        duration = plan.duration if plan.duration is not None else self.job_duration
+        record = JobRecord(job_id, created, body, final_status=plan.status or "completed")
+        record.final_stop_reason = plan.stop_reason
         count = len(requests)
         for index, request in enumerate(requests):
-            finish = created + self.job_duration * (index + 1) / count
-            record.items.append(
-                BatchItem(self.new_id("batch_item"), request["agent_id"], _user_text(request), finish)
-            )
+            finish = created + duration * (index + 1) / count
+            agent_id = request["agent_id"]
+            item = BatchItem(self.new_id("batch_item"), agent_id, _user_text(request), finish)
+            item.outcome = dict(plan.items.get(agent_id, {}))
+            record.items.append(item)
+        record.duration = duration
         self._store_job(record, self.batches)
-        self._at(created + self.job_duration * RUNNING_SHARE, self._batch_running, record)
-        for item in record.items:
-            self._at(item.finish_at, self._item_finished, record, item)
-        self._at(created + self.job_duration, self._job_finished, record)
+        self.schedule_job(record)
         return record
 
     def seed_job(self, spec: dict[str, Any]) -> JobRecord:
@@ -136,19 +141,31 @@ class Simulation:
             agent_id=spec.get("agent_id"),
             background=spec.get("background"),
         )
-        record = JobRecord(job_id, created, body, final_status=spec.get("final_status", "completed"))
+        scripted = self.scenarios.for_id(job_id) or self.scenarios.for_job()
+        final = spec.get("final_status", scripted.get("status", "completed"))
+        record = JobRecord(job_id, created, body, final_status=final)
+        record.final_stop_reason = scripted.get("stop_reason")
         self._store_job(record, self.plain_jobs)
         status = spec.get("status", "created")
-        duration = spec.get("duration", self.job_duration)
+        record.duration = float(spec.get("duration", scripted.get("duration", self.job_duration)))
         if lifecycle.is_terminal("job", status):
             self._finish_job(record, status, created)
         elif status != "created":
             self._set_job_status(record, status, created)
-        if not lifecycle.is_terminal("job", status):
-            if status in ("created", "pending"):
-                self._at(created + duration * RUNNING_SHARE, self._job_running, record)
-            self._at(created + duration, self._job_finished, record)
+        self.schedule_job(record)
         return record
+
+    def schedule_job(self, record: JobRecord) -> None:
+        """Put what is still to happen to a job on the heap (at creation, and after a restore)."""
+        if lifecycle.is_terminal("job", record.status):
+            return
+        if record.status in ("created", "pending"):
+            starts = self._batch_running if record.items else self._job_running
+            self._at(record.created + record.duration * RUNNING_SHARE, starts, record)
+        for item in record.items:
+            if not item.done:
+                self._at(item.finish_at, self._item_finished, record, item)
+        self._at(record.created + record.duration, self._job_finished, record)
 
     def _store_job(self, record: JobRecord, collection: Collection[JobRecord]) -> None:
         self.jobs[record.id] = record
@@ -173,13 +190,30 @@ class Simulation:
         if lifecycle.is_terminal("job", record.status) or item.done:
             return
         item.done = True
-        reply = f"Hello! This is agent {item.agent_id[:14]} replying to: {item.user_text[:60]}"
-        self._add_batch_message(record, item, "assistant", reply, at)
+        outcome = item.outcome
+        failed = outcome.get("status") in ("failed", "expired") or (
+            outcome.get("stop_reason") is not None
+            and lifecycle.STOP_REASON_STATUS.get(outcome["stop_reason"]) == "failed"
+        )
+        if failed:
+            reason = outcome.get("stop_reason", "error")
+            self._add_batch_message(
+                record, item, "assistant", f"Error: the agent stopped ({reason}).", at, error=True
+            )
+            return
+        reply = (
+            outcome.get("reply") or f"Hello! This is {item.agent_id[:14]} replying to: {item.user_text[:60]}"
+        )
+        self._add_batch_message(record, item, "assistant", str(reply), at)
 
-    def _add_batch_message(self, record: JobRecord, item: BatchItem, role: str, text: str, at: float) -> None:
+    def _add_batch_message(
+        self, record: JobRecord, item: BatchItem, role: str, text: str, at: float, *, error: bool = False
+    ) -> None:
         body = internal_message(
             self._rng, agent_id=item.agent_id, role=role, text=text, at=at, batch_item_id=item.id
         )
+        if error:
+            body["is_err"] = True
         record.messages.add(MessageRecord(body["id"], next(self._message_seq), body))
 
     def _job_finished(self, record: JobRecord, at: float) -> None:
@@ -195,9 +229,29 @@ class Simulation:
 
     def _finish_job(self, record: JobRecord, status: str, at: float) -> None:
         self._set_job_status(record, status, at)
-        record.body["completed_at"] = stamp(at)
+        # A cancelled batch gets no `completed_at` (as on the real server); everything else does.
+        if not (status == "cancelled" and record.body["job_type"] == "batch"):
+            record.body["completed_at"] = stamp(at)
         record.body["total_duration_ns"] = ns(at - record.created)
-        self._notify(record.body["job_type"] if record.body["job_type"] == "batch" else "job", record)
+        if record.final_stop_reason is not None:
+            record.body["stop_reason"] = record.final_stop_reason
+        self._notify("batch" if record.body["job_type"] == "batch" else "job", record)
+
+    def apply_scenario(self, record_id: str, outcome: dict[str, Any]) -> bool:
+        """Change how an unfinished job or run ends; ``False`` if there is no such unfinished record."""
+        job = self.jobs.get(record_id)
+        if job is not None and not lifecycle.is_terminal("job", job.status):
+            job.final_status = outcome.get("status", job.final_status)
+            job.final_stop_reason = outcome.get("stop_reason", job.final_stop_reason)
+            return True
+        run = self.runs.get(record_id)
+        if run is not None and not run.completed:
+            reason = outcome.get("stop_reason") or _STOP_REASON_FOR.get(outcome.get("status", ""))
+            if reason is not None:
+                run.final_stop_reason = reason
+                run.final_status = lifecycle.STOP_REASON_STATUS[reason]
+            return True
+        return False
 
     def cancel_job(self, record: JobRecord) -> bool:
         """Cancel a job that has not finished; ``False`` (and no change) if it has."""
@@ -250,20 +304,28 @@ class Simulation:
         )
         self.runs.add(record)
         self.runs_by_agent.setdefault(agent_id, Collection()).add(record)
+        record.duration = plan.duration
+        record.pending = list(plan.messages)
         if lifecycle.is_terminal("run", plan.start_status):
             # Seeded as finished: everything it produced is there at once.
-            for planned in plan.messages:
-                self._run_message(record, planned.body, planned.step, planned.due)
+            for planned in list(record.pending):
+                self._run_message(record, planned, planned.due)
             self.finish_run(record, plan.status, plan.stop_reason, plan.end)
             return record
         if plan.start_status == "running":
             self._set_run_status(record, "running", created)
-        else:
-            self._at(created + plan.duration * RUNNING_SHARE, self._run_running, record)
-        for planned in plan.messages:
-            self._at(planned.due, self._run_message, record, planned.body, planned.step)
-        self._at(plan.end, self._run_finished, record)
+        self.schedule_run(record)
         return record
+
+    def schedule_run(self, record: RunRecord) -> None:
+        """Put what is still to happen to a run on the heap (at seeding, and after a restore)."""
+        if record.completed:
+            return
+        if record.status == "created":
+            self._at(record.created + record.duration * RUNNING_SHARE, self._run_running, record)
+        for planned in record.pending:
+            self._at(planned.due, self._run_message, record, planned)
+        self._at(record.created + record.duration, self._run_finished, record)
 
     def _set_run_status(self, record: RunRecord, status: str, at: float) -> None:
         record.body["status"] = lifecycle.move("run", record.status, status)
@@ -274,16 +336,16 @@ class Simulation:
         if record.status == "created" and not record.deleted:
             self._set_run_status(record, "running", at)
 
-    def _run_message(
-        self, record: RunRecord, body: dict[str, Any], step: dict[str, Any] | None, at: float
-    ) -> None:
-        if record.deleted or record.completed:
+    def _run_message(self, record: RunRecord, planned: PlannedMessage, at: float) -> None:
+        if record.deleted or record.completed or planned not in record.pending:
             return
+        record.pending.remove(planned)
+        step = planned.step
         if step is not None and step["id"] not in record.steps:
             record.steps.add(StepRecord(step["id"], at, step))
             record.metrics["num_steps"] = len(record.steps)
-        if body:
-            record.messages.add(MessageRecord(body["id"], len(record.messages) + 1, body))
+        if planned.body:
+            record.messages.add(MessageRecord(planned.body["id"], len(record.messages) + 1, planned.body))
         self._changed(record)
 
     def _run_finished(self, record: RunRecord, at: float) -> None:
@@ -310,6 +372,27 @@ class Simulation:
             agent_runs.remove(record.id)
         self._changed(record)
 
+    # -- snapshots (see _snapshot) ----------------------------------------------------------
+
+    def rng_state(self) -> Any:
+        return self._rng.getstate()
+
+    def restore_rng(self, state: Any) -> None:
+        self._rng.setstate(state)
+
+    def add_job(self, record: JobRecord) -> None:
+        self._store_job(record, self.batches if record.body["job_type"] == "batch" else self.plain_jobs)
+        self.schedule_job(record)
+
+    def add_run(self, record: RunRecord) -> None:
+        self.runs.add(record)
+        self.runs_by_agent.setdefault(record.body["agent_id"], Collection()).add(record)
+        self.schedule_run(record)
+
+    def resume_message_sequence(self) -> None:
+        highest = max((m.seq for job in self.jobs.values() for m in job.messages), default=0)
+        self._message_seq = itertools.count(highest + 1)
+
     # -- observers -------------------------------------------------------------------------
 
     def _notify(self, kind: str, record: Any) -> None:
@@ -319,6 +402,18 @@ class Simulation:
     def _changed(self, record: RunRecord) -> None:
         for listener in self.changed:
             listener(record)
+
+
+_STOP_REASON_FOR = {"completed": "end_turn", "failed": "error", "cancelled": "cancelled"}
+
+
+def _seed_fields(outcome: dict[str, Any]) -> dict[str, Any]:
+    """A scenario's outcome as run seed fields: its status is the run's final one, hence a stop reason."""
+    fields: dict[str, Any] = {name: outcome[name] for name in ("duration", "messages") if name in outcome}
+    reason = outcome.get("stop_reason") or _STOP_REASON_FOR.get(outcome.get("status", ""))
+    if reason is not None:
+        fields["stop_reason"] = reason
+    return fields
 
 
 def _user_text(request: dict[str, Any]) -> str:

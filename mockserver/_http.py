@@ -1,0 +1,175 @@
+"""Starlette endpoints: the mocked API's (one per path) and the control API's.
+
+Each API request is read (with the body limit), validated, answered by an override or the
+backend, and journaled with its violations. Every error becomes a JSON response here, so
+no exception reaches uvicorn: a connection stays usable after any answer.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from mockserver._backend import Backend, JsonReply, Reply
+from mockserver._control import Control, ControlRoute
+from mockserver._errors import MAX_BODY_BYTES, BadRequest, BodyTooLarge, MockError, RequestInvalid
+from mockserver._journal import RequestJournal
+from mockserver._overrides import MockRequest, MockResponse, Override
+from mockserver._requests import ParsedRequest, check_semantics, decode_json, parse_request
+from mockserver._schemas import SchemaSet, Violation
+from mockserver._spec import Operation, OperationTable
+
+log = logging.getLogger("mockserver")
+
+
+class JSON(JSONResponse):
+    media_type = "application/json"
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, refused as soon as it is known to exceed ``limit``: from ``Content-Length``
+    before reading anything, or by counting a chunked body as it arrives."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise BadRequest(f"Content-Length header is not a number: {declared!r}") from None
+        if size > limit:
+            raise BodyTooLarge(size)
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise BodyTooLarge(received)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def render(reply: Reply) -> Response:
+    if isinstance(reply, JsonReply):
+        return JSON(reply.body, status_code=reply.status, headers=dict(reply.headers))
+    return StreamingResponse(
+        reply.chunks,
+        status_code=reply.status,
+        media_type="text/event-stream; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def error_response(exc: MockError) -> Response:
+    return JSON(exc.body(), status_code=exc.status, headers=exc.headers)
+
+
+def internal_error(exc: Exception, where: str) -> Response:
+    log.exception("letta-mockserver: unexpected error in %s", where)
+    return JSON({"detail": f"letta-mockserver internal error in {where}: {type(exc).__name__}: {exc}"}, 500)
+
+
+@dataclass
+class ApiContext:
+    table: OperationTable
+    schemas: SchemaSet
+    backend: Backend
+    journal: RequestJournal
+    overrides: dict[str, Override] = field(default_factory=dict)
+
+
+def _mock_request(request: Request, parsed: ParsedRequest) -> MockRequest:
+    op = parsed.operation
+    return MockRequest(
+        op.operation_id,
+        op.method,
+        request.url.path,
+        parsed.path,
+        parsed.query,
+        dict(request.headers),
+        parsed.body,
+    )
+
+
+async def _answer(context: ApiContext, request: Request, parsed: ParsedRequest) -> Reply:
+    override = context.overrides.get(parsed.operation.operation_id)
+    if override is not None:
+        result = override(_mock_request(request, parsed))
+        if inspect.isawaitable(result):
+            result = await result
+        if isinstance(result, MockResponse):
+            return JsonReply(result.body, result.status, result.headers)
+        if result is not None:
+            return JsonReply(result)
+    return await context.backend.handle(parsed)
+
+
+def api_endpoint(context: ApiContext, methods: Mapping[str, Operation]) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        op = methods[request.method if request.method != "HEAD" else "GET"]
+        raw = b""
+        violations: list[Violation] = []
+        try:
+            raw = await read_body(request) if op.body_pointer is not None else b""
+            parsed = parse_request(
+                context.table,
+                context.schemas,
+                op,
+                request.path_params,
+                request.query_params.multi_items(),
+                raw,
+                request.headers.get("content-type", ""),
+            )
+            check_semantics(context.table, context.schemas.level, parsed)
+            response = render(await _answer(context, request, parsed))
+        except RequestInvalid as exc:
+            violations = exc.violations
+            response = error_response(exc)
+        except MockError as exc:
+            response = error_response(exc)
+        except Exception as exc:  # never let uvicorn close the connection on us
+            response = internal_error(exc, op.label)
+        context.journal.record(
+            method=request.method,
+            path=request.url.path,
+            query=request.url.query,
+            headers=request.headers.items(),
+            body=raw,
+            status=response.status_code,
+            duration=time.perf_counter() - started,
+            operation_id=op.operation_id,
+            label=op.label,
+            violations=violations,
+        )
+        return response
+
+    return endpoint
+
+
+def control_endpoint(route: ControlRoute, control: Control) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            payload = None
+            if route.payload is not None:
+                raw = await read_body(request)
+                if not raw.strip():
+                    raise RequestInvalid(None, [Violation(("body",), "Field required", "missing")])
+                payload, problems = decode_json(raw, request.headers.get("content-type", ""))
+                if problems:
+                    raise RequestInvalid(None, problems)
+                control.validate(route.payload, payload)
+            if control.sim is not None:
+                control.sim.settle()
+            return render(route.handler(payload, dict(request.query_params)))
+        except MockError as exc:
+            return error_response(exc)
+        except Exception as exc:
+            return internal_error(exc, f"{route.method} {route.path}")
+
+    return endpoint

@@ -72,7 +72,9 @@ def _build(config: Config, table: OperationTable) -> Parts:
     faults = Faults(config.seed)
     operation_ids = tuple(table)
     if config.mode == "stateless":
-        backend: Backend = StatelessBackend(table, seed=config.seed, fixtures=fixtures)
+        backend: Backend = StatelessBackend(
+            table, seed=config.seed, fixtures=fixtures, echo_any_id=config.validation != "strict"
+        )
         control = Control(None, strict, faults=faults, journal=journal, operation_ids=operation_ids)
         return Parts(
             config, table, backend, control, journal, faults, ApiContext(table, schemas, backend, journal)
@@ -89,7 +91,6 @@ def _build(config: Config, table: OperationTable) -> Parts:
     sim.finished.append(callbacks.on_finished)
     stateful = StatefulBackend(
         sim,
-        validation=config.validation,
         trace_spans=fixtures.get("retrieve_trace_for_run"),
         ping_interval=config.stream_ping_interval,
     )

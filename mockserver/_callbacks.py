@@ -45,6 +45,8 @@ class _Delivery:
     url: str
     payload: dict[str, Any]
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    generation: int = 0
+    """The dispatcher's generation when queued; a reset starts a new one."""
 
 
 def payload_for(kind: str, record: JobRecord | RunRecord) -> dict[str, Any]:
@@ -81,6 +83,9 @@ class CallbackDispatcher:
         self._workers: list[asyncio.Task[None]] = []
         self._client: httpx.AsyncClient | None = None
         self._current: set[_Delivery] = set()
+        self._backlog: list[_Delivery] = []
+        """Finished before the event loop ran (state fixtures); queued by :meth:`start`."""
+        self._generation = 0
         self.attempts = 0
 
     # -- called by the simulation ----------------------------------------------------------
@@ -89,10 +94,15 @@ class CallbackDispatcher:
         url = record.body.get("callback_url")
         if not url or record.body["status"] not in _SENDS.get(kind, frozenset()):
             return
-        delivery = _Delivery(kind, record, str(url), payload_for(kind, record))
+        delivery = _Delivery(kind, record, str(url), payload_for(kind, record), generation=self._generation)
         refusal = self._refusal(delivery.url)
         if refusal is not None:
             self._record(delivery, started=self._now(), status=None, error=refusal, duration=0.0)
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # seeded from state fixtures while the app is built
+            self._backlog.append(delivery)
             return
         self._ensure_started().put_nowait(delivery)
 
@@ -106,6 +116,14 @@ class CallbackDispatcher:
         return None
 
     # -- delivery --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Queue what finished before the server's event loop ran; call on that loop."""
+        if self._backlog:
+            queue = self._ensure_started()
+            for delivery in self._backlog:
+                queue.put_nowait(delivery)
+            self._backlog.clear()
 
     def _ensure_started(self) -> asyncio.Queue[_Delivery]:
         if self._queue is None:
@@ -151,7 +169,7 @@ class CallbackDispatcher:
                 delivery, started=started, status=status, error=error, duration=time.perf_counter() - clock
             )
             retry = error is not None or status in _RETRY_STATUSES
-            if not retry or attempt == self.settings.retries:
+            if not retry or attempt == self.settings.retries or self._stale(delivery):
                 return
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 8.0)
@@ -159,6 +177,8 @@ class CallbackDispatcher:
     def _record(
         self, delivery: _Delivery, *, started: float, status: int | None, error: str | None, duration: float
     ) -> None:
+        if self._stale(delivery):
+            return  # its record was reset away: the journal no longer knows it
         noun = "run" if delivery.kind == "run" else "job"
         message = (
             None
@@ -186,8 +206,22 @@ class CallbackDispatcher:
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    def _stale(self, delivery: _Delivery) -> bool:
+        return delivery.generation != self._generation
+
+    def reset(self) -> None:
+        """Forget every delivery: the journal, what is queued, and the outcome of what is in flight."""
+        self._generation += 1
+        self.journal.clear()
+        self._backlog.clear()
+        while self._queue is not None and not self._queue.empty():
+            self._queue.get_nowait()
+            self._queue.task_done()
+
     def pending(self) -> int:
-        return (self._queue.qsize() if self._queue is not None else 0) + len(self._current)
+        queued = self._queue.qsize() if self._queue is not None else 0
+        in_flight = sum(not self._stale(delivery) for delivery in self._current)
+        return queued + in_flight + len(self._backlog)
 
     async def drain(self, timeout: float) -> None:
         """Wait until nothing is queued or in flight, at most ``timeout`` seconds."""

@@ -195,10 +195,26 @@ def parse_request(
     return ParsedRequest(op, dict(path), values, parsed_body, provided)
 
 
+_UUID4 = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+# Batch and run path ids are plain strings in the schema; the real server checks them in code
+# (`raise_on_invalid_id`) and answers 400. Job ids are checked by the schema itself (422).
+_ID_RULES = {
+    "batch_id": ("job", re.compile(f"^job-{_UUID4}$")),
+    "run_id": ("run", re.compile(f"^run-{_UUID4}$")),
+}
+
+
 def check_semantics(table: OperationTable, level: str, request: ParsedRequest) -> None:
     """Rules the real server enforces in code rather than in its schema (strict level only)."""
     if level != "strict":
         return
+    for name, value in request.path.items():
+        rule = _ID_RULES.get(name)
+        if rule is not None and not rule[1].match(value):
+            prefix = rule[0]
+            raise BadRequest(
+                f"INVALID_ARGUMENT: Invalid {prefix} ID format: {value}. Expected format: '{prefix}-<uuid4>'"
+            )
     statuses = request.query.get("statuses")
     if request.operation.operation_id == "list_runs" and statuses:
         known = table.component("RunStatus")["enum"]

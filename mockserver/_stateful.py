@@ -8,7 +8,6 @@ silent (400 for a malformed batch or run id, 404 naming an unknown id, the strea
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import suppress
 from typing import Any, TypeVar
@@ -22,8 +21,6 @@ from mockserver._requests import ParsedRequest
 from mockserver._simulation import Simulation
 from mockserver._store import Collection, Keyed, UnknownCursor
 
-_UUID4 = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
-_ID_FORMATS = {prefix: re.compile(f"^{prefix}-{_UUID4}$") for prefix in ("job", "run")}
 _ACTIVE = ("created", "running")
 STREAM_EXPIRY_SECONDS = 3 * 60 * 60
 R = TypeVar("R", bound=Keyed)
@@ -47,12 +44,10 @@ class StatefulBackend:
         self,
         sim: Simulation,
         *,
-        validation: str = "strict",
         trace_spans: list[Any] | None = None,
         ping_interval: float = 20.0,
     ) -> None:
         self.sim = sim
-        self._strict_ids = validation == "strict"
         self._trace_spans = list(trace_spans or [])
         self._ping_interval = ping_interval
         self._waiters: dict[str, set[asyncio.Event]] = {}
@@ -108,15 +103,8 @@ class StatefulBackend:
 
     # -- lookups ---------------------------------------------------------------------------
 
-    def _checked(self, prefix: str, value: str) -> None:
-        if self._strict_ids and not _ID_FORMATS[prefix].match(value):
-            raise BadRequest(
-                f"INVALID_ARGUMENT: Invalid {prefix} ID format: {value}. Expected format: '{prefix}-<uuid4>'"
-            )
-
     def _batch(self, request: ParsedRequest) -> JobRecord:
         batch_id = request.path["batch_id"]
-        self._checked("job", batch_id)
         record = self.sim.jobs.get(batch_id)
         if record is None:
             raise NotFound(f"Job not found with id='{batch_id}'")
@@ -131,7 +119,6 @@ class StatefulBackend:
 
     def _run(self, request: ParsedRequest) -> RunRecord:
         run_id = request.path["run_id"]
-        self._checked("run", run_id)
         record = self.sim.runs.get(run_id)
         if record is None:
             raise NotFound(f"Run not found with id='{run_id}'")

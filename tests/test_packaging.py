@@ -94,6 +94,9 @@ def test_python_dash_m_and_console_script_show_help() -> None:
 def test_public_api_is_pinned() -> None:
     assert sorted(mockserver.__all__) == [
         "Config",
+        "ContractViolation",
+        "MockRequest",
+        "MockResponse",
         "MockServer",
         "Operation",
         "OperationTable",

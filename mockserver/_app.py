@@ -29,6 +29,7 @@ from mockserver._http import JSON, ApiContext, api_endpoint, control_endpoint, e
 from mockserver._journal import RequestJournal
 from mockserver._resources import data_dir
 from mockserver._schemas import SchemaSet
+from mockserver._served import served_document
 from mockserver._simulation import Simulation
 from mockserver._spec import Operation, OperationTable, default_table
 from mockserver._stateful import StatefulBackend
@@ -99,7 +100,7 @@ def _build(config: Config, table: OperationTable) -> Parts:
     )
     if config.fixtures is not None:
         control.load_state_fixtures(config.fixtures)
-    api = ApiContext(table, schemas, stateful, journal)
+    api = ApiContext(table, schemas, stateful, journal, api_key=config.api_key)
     return Parts(config, table, stateful, control, journal, faults, api, stateful, callbacks)
 
 
@@ -115,12 +116,22 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
         for path in paths
     ]
 
+    served = served_document(
+        table.document,
+        strict=config.validation == "strict",
+        api_key=config.api_key is not None,
+        control_routes=parts.control.routes(),
+        control_document=parts.control.document,
+    )
+
     async def openapi(_request: Request) -> Response:
-        return JSON(table.document)
+        return JSON(served)
 
     routes.append(Route("/openapi.json", openapi, methods=["GET"]))
     routes += [
-        Route(route.path, control_endpoint(route, parts.control), methods=[route.method])
+        Route(
+            route.path, control_endpoint(route, parts.control, config.control_token), methods=[route.method]
+        )
         for route in parts.control.routes()
     ]
 

@@ -170,6 +170,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="entries kept by each journal (default 1000; env LETTA_MOCK_JOURNAL_SIZE)",
     )
     serve.add_argument(
+        "--api-key",
+        default=env("API_KEY", str, defaults.api_key),
+        metavar="KEY",
+        help="require `Authorization: Bearer KEY` on the Letta API (env LETTA_MOCK_API_KEY)",
+    )
+    serve.add_argument(
+        "--control-token",
+        default=env("CONTROL_TOKEN", str, defaults.control_token),
+        metavar="TOKEN",
+        help="require this token (header X-Letta-Mock-Token) on /_mock from everyone; without it,"
+        " /_mock answers loopback callers only (env LETTA_MOCK_CONTROL_TOKEN)",
+    )
+    serve.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
         default=env("LOG_LEVEL", _choice(LOG_LEVELS), defaults.log_level),
@@ -210,6 +223,8 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
             callback_concurrency=namespace.callback_concurrency,
             callback_allow_hosts=namespace.callback_allow_hosts,
             journal_size=namespace.journal_size,
+            api_key=namespace.api_key,
+            control_token=namespace.control_token,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -39,6 +39,10 @@ class Config:
     """Hosts completion callbacks may reach; empty: any."""
     journal_size: int = 1000
     """Entries kept by each journal of the server (callbacks, requests)."""
+    api_key: str | None = None
+    """With a key, the Letta API needs ``Authorization: Bearer <key>``; 401 otherwise."""
+    control_token: str | None = None
+    """With a token, the control API needs it from every caller; without, it answers loopback callers only."""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -67,6 +71,10 @@ class Config:
             )
         if not 1 <= self.journal_size <= 1_000_000:
             raise ValueError(f"journal_size must be between 1 and 1000000, not {self.journal_size}")
+        for name in ("api_key", "control_token"):
+            secret = getattr(self, name)
+            if secret is not None and (not secret or not secret.isprintable() or " " in secret):
+                raise ValueError(f"{name} must be a non-empty printable string without spaces")
         if self.log_level not in LOG_LEVELS:
             raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
 

@@ -47,6 +47,7 @@ class ControlRoute:
     handler: Callable[[Any, Query], JsonReply]
     payload: str | None
     """Name of the payload's schema in ``$defs``, if the route takes a body."""
+    summary: str = ""
 
 
 def _int_param(query: Query, name: str) -> int | None:
@@ -82,27 +83,108 @@ class Control:
         self.faults = faults or Faults()
         self.journal = journal or RequestJournal()
         self.operation_ids = operation_ids
-        self.schemas = SchemaSet(document or load_control_document(), "strict")
+        self.document = document or load_control_document()
+        self.schemas = SchemaSet(self.document, "strict")
         self._api = api_schemas
 
     def routes(self) -> list[ControlRoute]:
         return [
-            ControlRoute("GET", "/_mock/clock", lambda _b, _q: self.clock(), None),
-            ControlRoute("POST", "/_mock/clock/advance", lambda b, _q: self.advance(b), "ClockAdvance"),
-            ControlRoute("POST", "/_mock/reset", lambda _b, _q: self.reset(), None),
-            ControlRoute("POST", "/_mock/runs", lambda b, _q: self.seed_run(b), "RunSeed"),
-            ControlRoute("POST", "/_mock/jobs", lambda b, _q: self.seed_job(b), "JobSeed"),
-            ControlRoute("GET", "/_mock/callbacks", lambda _b, _q: self.callback_journal(), None),
-            ControlRoute("POST", "/_mock/scenarios", lambda b, _q: self.add_scenario(b), "ScenarioSpec"),
-            ControlRoute("GET", "/_mock/scenarios", lambda _b, _q: self.list_scenarios(), None),
-            ControlRoute("DELETE", "/_mock/scenarios", lambda _b, _q: self.clear_scenarios(), None),
-            ControlRoute("POST", "/_mock/faults", lambda b, _q: self.add_fault(b), "FaultSpec"),
-            ControlRoute("GET", "/_mock/faults", lambda _b, _q: self.list_faults(), None),
-            ControlRoute("DELETE", "/_mock/faults", lambda _b, _q: self.clear_faults(), None),
-            ControlRoute("GET", "/_mock/requests", lambda _b, q: self.requests(q), None),
-            ControlRoute("GET", "/_mock/report", lambda _b, q: self.report(q), None),
-            ControlRoute("GET", "/_mock/state", lambda _b, _q: self.state(), None),
-            ControlRoute("PUT", "/_mock/state", lambda b, _q: self.restore_state(b), "StateSnapshot"),
+            ControlRoute(
+                "GET",
+                "/_mock/clock",
+                lambda _b, _q: self.clock(),
+                None,
+                "The simulated clock: kind, now, pending changes",
+            ),
+            ControlRoute(
+                "POST",
+                "/_mock/clock/advance",
+                lambda b, _q: self.advance(b),
+                "ClockAdvance",
+                "Move the manual clock; what is due happens before the answer",
+            ),
+            ControlRoute(
+                "POST",
+                "/_mock/reset",
+                lambda _b, _q: self.reset(),
+                None,
+                "Empty the store, rewind the clock, clear journals, scenarios, faults",
+            ),
+            ControlRoute(
+                "POST",
+                "/_mock/runs",
+                lambda b, _q: self.seed_run(b),
+                "RunSeed",
+                "Store a run; it progresses on the clock",
+            ),
+            ControlRoute(
+                "POST", "/_mock/jobs", lambda b, _q: self.seed_job(b), "JobSeed", "Store a generic job"
+            ),
+            ControlRoute(
+                "GET",
+                "/_mock/callbacks",
+                lambda _b, _q: self.callback_journal(),
+                None,
+                "Every callback attempt, oldest first",
+            ),
+            ControlRoute(
+                "POST",
+                "/_mock/scenarios",
+                lambda b, _q: self.add_scenario(b),
+                "ScenarioSpec",
+                "Script how matching batches, runs or jobs end",
+            ),
+            ControlRoute(
+                "GET",
+                "/_mock/scenarios",
+                lambda _b, _q: self.list_scenarios(),
+                None,
+                "The scenarios in force",
+            ),
+            ControlRoute(
+                "DELETE",
+                "/_mock/scenarios",
+                lambda _b, _q: self.clear_scenarios(),
+                None,
+                "Remove every scenario",
+            ),
+            ControlRoute(
+                "POST",
+                "/_mock/faults",
+                lambda b, _q: self.add_fault(b),
+                "FaultSpec",
+                "Inject latency, an error or a dropped connection",
+            ),
+            ControlRoute(
+                "GET", "/_mock/faults", lambda _b, _q: self.list_faults(), None, "The faults in force"
+            ),
+            ControlRoute(
+                "DELETE", "/_mock/faults", lambda _b, _q: self.clear_faults(), None, "Remove every fault"
+            ),
+            ControlRoute(
+                "GET",
+                "/_mock/requests",
+                lambda _b, q: self.requests(q),
+                None,
+                "The request journal, filtered",
+            ),
+            ControlRoute(
+                "GET",
+                "/_mock/report",
+                lambda _b, q: self.report(q),
+                None,
+                "Exercised operations and contract violations",
+            ),
+            ControlRoute(
+                "GET", "/_mock/state", lambda _b, _q: self.state(), None, "The whole simulated state as JSON"
+            ),
+            ControlRoute(
+                "PUT",
+                "/_mock/state",
+                lambda b, _q: self.restore_state(b),
+                "StateSnapshot",
+                "Restore a state taken with GET /_mock/state",
+            ),
         ]
 
     def callback_journal(self) -> JsonReply:

@@ -70,3 +70,11 @@ class Gone(MockError):
 
 class Conflict(MockError):
     status = 409
+
+
+class Unauthorized(MockError):
+    status = 401
+
+
+class Forbidden(MockError):
+    status = 403

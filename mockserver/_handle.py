@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from letta_client import AsyncLetta, Letta
 
     from mockserver._app import Parts
+    from mockserver._config import Config
 
 API_KEY = "letta-mock"
 
@@ -31,6 +32,19 @@ class MockControls:
     """Control methods over an ``httpx.Client`` pointed at a mock server."""
 
     url: str
+    config: Config
+
+    @property
+    def api_key(self) -> str:
+        """The key SDK clients made by :meth:`client` send (the server's ``api_key``, if it has one)."""
+        return self.config.api_key or API_KEY
+
+    def _headers(self) -> dict[str, str]:
+        """What control requests carry: the control token, and the API key for API reads."""
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        if self.config.control_token:
+            headers["X-Letta-Mock-Token"] = self.config.control_token
+        return headers
 
     def _http(self) -> httpx.Client:
         raise NotImplementedError
@@ -153,11 +167,11 @@ class MockControls:
         """A ``letta_client.Letta`` configured for this mock (needs letta-client installed)."""
         from letta_client import Letta
 
-        options.setdefault("api_key", API_KEY)
+        options.setdefault("api_key", self.api_key)
         return Letta(base_url=self.url, **options)
 
     def async_client(self, **options: Any) -> AsyncLetta:
         from letta_client import AsyncLetta
 
-        options.setdefault("api_key", API_KEY)
+        options.setdefault("api_key", self.api_key)
         return AsyncLetta(base_url=self.url, **options)

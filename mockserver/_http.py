@@ -7,7 +7,9 @@ no exception reaches uvicorn: a connection stays usable after any answer.
 
 from __future__ import annotations
 
+import hmac
 import inspect
+import ipaddress
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -19,7 +21,15 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from mockserver._backend import Backend, JsonReply, Reply
 from mockserver._control import Control, ControlRoute
-from mockserver._errors import MAX_BODY_BYTES, BadRequest, BodyTooLarge, MockError, RequestInvalid
+from mockserver._errors import (
+    MAX_BODY_BYTES,
+    BadRequest,
+    BodyTooLarge,
+    Forbidden,
+    MockError,
+    RequestInvalid,
+    Unauthorized,
+)
 from mockserver._journal import RequestJournal
 from mockserver._overrides import MockRequest, MockResponse, Override
 from mockserver._requests import ParsedRequest, check_semantics, decode_json, parse_request
@@ -81,6 +91,46 @@ class ApiContext:
     backend: Backend
     journal: RequestJournal
     overrides: dict[str, Override] = field(default_factory=dict)
+    api_key: str | None = None
+    """With a key, the Letta API needs ``Authorization: Bearer <key>`` (as the real server with --secure)."""
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def check_api_key(request: Request, key: str | None) -> None:
+    if key is None:
+        return
+    bare = request.headers.get("x-bare-password", "")
+    offered = _bearer(request) or (
+        bare.removeprefix("password ").strip() if bare.startswith("password ") else None
+    )
+    if offered is None or not hmac.compare_digest(offered.encode(), key.encode()):
+        raise Unauthorized("Unauthorized")
+
+
+def check_control_access(request: Request, token: str | None) -> None:
+    """The control API answers loopback callers only, or, with a token, whoever presents it."""
+    if token is not None:
+        offered = request.headers.get("x-letta-mock-token") or _bearer(request) or ""
+        if not hmac.compare_digest(offered.encode(), token.encode()):
+            raise Unauthorized("the control API needs the control token (header X-Letta-Mock-Token)")
+        return
+    host = request.client.host if request.client else ""
+    if not _is_loopback(host):
+        raise Forbidden(
+            f"the control API answers loopback callers only (not {host}); use --control-token to open it"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host in ("testclient", "localhost")
 
 
 def _mock_request(request: Request, parsed: ParsedRequest) -> MockRequest:
@@ -116,6 +166,7 @@ def api_endpoint(context: ApiContext, methods: Mapping[str, Operation]) -> Calla
         raw = b""
         violations: list[Violation] = []
         try:
+            check_api_key(request, context.api_key)
             raw = await read_body(request) if op.body_pointer is not None else b""
             parsed = parse_request(
                 context.table,
@@ -152,9 +203,10 @@ def api_endpoint(context: ApiContext, methods: Mapping[str, Operation]) -> Calla
     return endpoint
 
 
-def control_endpoint(route: ControlRoute, control: Control) -> Callable[[Request], Any]:
+def control_endpoint(route: ControlRoute, control: Control, token: str | None) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         try:
+            check_control_access(request, token)
             payload = None
             if route.payload is not None:
                 raw = await read_body(request)

@@ -18,7 +18,7 @@ import httpx
 
 from mockserver._app import Parts, create_app
 from mockserver._config import Config
-from mockserver._handle import API_KEY, MockControls
+from mockserver._handle import MockControls
 
 if TYPE_CHECKING:
     from letta_client import AsyncLetta, Letta
@@ -80,7 +80,9 @@ class InProcessMock(MockControls):
         self.app = create_app(self.config)
         self.url = BASE_URL
         self._transport = SyncASGITransport(self.app)
-        self._client = httpx.Client(base_url=BASE_URL, transport=self._transport, timeout=60)
+        self._client = httpx.Client(
+            base_url=BASE_URL, transport=self._transport, timeout=60, headers=self._headers()
+        )
 
     def _http(self) -> httpx.Client:
         return self._client
@@ -92,14 +94,14 @@ class InProcessMock(MockControls):
     def client(self, **options: Any) -> Letta:
         from letta_client import Letta
 
-        options.setdefault("api_key", API_KEY)
+        options.setdefault("api_key", self.api_key)
         options.setdefault("http_client", httpx.Client(transport=self._transport, base_url=BASE_URL))
         return Letta(base_url=BASE_URL, **options)
 
     def async_client(self, **options: Any) -> AsyncLetta:
         from letta_client import AsyncLetta
 
-        options.setdefault("api_key", API_KEY)
+        options.setdefault("api_key", self.api_key)
         options.setdefault("http_client", httpx.AsyncClient(transport=_AsyncBridge(self._transport)))
         return AsyncLetta(base_url=BASE_URL, **options)
 

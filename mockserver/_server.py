@@ -7,6 +7,7 @@ starts, so the real port is known at once even when port 0 was asked for.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import signal
 import socket
 import sys
@@ -34,6 +35,15 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(2048)  # connections queue from now on, even before uvicorn accepts them
     sock.set_inheritable(True)
     return sock
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _uvicorn_server(config: Config) -> uvicorn.Server:
@@ -71,6 +81,13 @@ def serve(config: Config) -> int:
         f"letta-mockserver listening on {url_of(sock)} (mode={config.mode}, validation={config.validation})",
         flush=True,
     )
+    if not is_loopback_host(config.host) and config.control_token is None:
+        print(
+            f"letta-mockserver: warning: listening on {config.host} without --control-token; the control API"
+            " (/_mock) still answers loopback callers only, and the Letta API is open to the network",
+            file=sys.stderr,
+            flush=True,
+        )
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal; a
     # requested stop is a clean exit, not a crash.
     signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -107,7 +124,7 @@ class MockServer(MockControls):
 
     def _http(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.Client(base_url=self.url, timeout=30)
+            self._client = httpx.Client(base_url=self.url, timeout=30, headers=self._headers())
         return self._client
 
     def _parts(self) -> Parts:

@@ -74,7 +74,7 @@ def _build(config: Config, table: OperationTable) -> Parts:
     operation_ids = tuple(table)
     if config.mode == "stateless":
         backend: Backend = StatelessBackend(
-            table, seed=config.seed, fixtures=fixtures, echo_any_id=config.validation != "strict"
+            table, seed=config.seed, fixtures=fixtures, adversarial=config.responses == "fuzz"
         )
         control = Control(None, strict, faults=faults, journal=journal, operation_ids=operation_ids)
         return Parts(

@@ -108,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed of the generated data (default 0; env LETTA_MOCK_SEED)",
     )
     serve.add_argument(
+        "--responses",
+        choices=("realistic", "fuzz"),
+        default=env("RESPONSES", _choice(("realistic", "fuzz")), defaults.responses),
+        help="fuzz (stateless mode): schema-valid, adversarial bodies, per --seed (env LETTA_MOCK_RESPONSES)",
+    )
+    serve.add_argument(
         "--fixtures",
         type=Path,
         default=env("FIXTURES", Path, None),
@@ -212,6 +218,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
             mode=namespace.mode,
             validation=namespace.validation,
             seed=namespace.seed,
+            responses=namespace.responses,
             fixtures=namespace.fixtures,
             log_level=namespace.log_level,
             access_log=namespace.access_log,

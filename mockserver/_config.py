@@ -22,6 +22,8 @@ class Config:
     mode: Mode = "stateful"
     validation: Level = "strict"
     seed: int = 0
+    responses: Literal["realistic", "fuzz"] = "realistic"
+    """``fuzz`` (stateless mode): schema-valid but adversarial bodies, deterministic per seed."""
     fixtures: Path | None = None
     """A directory of fixtures; ``None`` uses the ``fixtures/`` shipped with the package."""
     log_level: str = "warning"
@@ -51,6 +53,12 @@ class Config:
             raise ValueError(f"validation must be one of {', '.join(LEVELS)}, not {self.validation!r}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, not {self.port}")
+        if self.responses not in ("realistic", "fuzz"):
+            raise ValueError(f"responses must be realistic or fuzz, not {self.responses!r}")
+        if self.responses == "fuzz" and self.mode != "stateless":
+            raise ValueError(
+                "--responses fuzz needs --mode stateless (stateful answers come from the simulation)"
+            )
         if self.clock not in CLOCK_KINDS:
             raise ValueError(f"clock must be one of {', '.join(CLOCK_KINDS)}, not {self.clock!r}")
         if not 0 <= self.job_duration <= 31_536_000:

@@ -145,8 +145,7 @@ class DataGenerator:
         if "const" in schema:
             return schema["const"]
         if "enum" in schema:
-            choices = [v for v in schema["enum"] if v not in SDK_UNSAFE_VALUES] or list(schema["enum"])
-            return walk.rng.choice(choices)
+            return self._enum(schema["enum"], walk)
         for key in ("oneOf", "anyOf"):
             if key in schema:
                 return self._union(schema, key, walk, name, owner, depth)
@@ -167,11 +166,19 @@ class DataGenerator:
         if kind == "integer":
             return self._integer(schema, walk, name)
         if kind == "number":
-            low = float(schema.get("minimum", 0.0))
-            return round(walk.rng.uniform(low, float(schema.get("maximum", low + 10.0))), 3)
+            return self._number(schema, walk)
         if kind == "boolean":
             return walk.rng.random() < 0.5
         return None
+
+    # The hooks below are where `_adversarial.AdversarialGenerator` differs.
+
+    def _enum(self, values: list[Any], walk: _Walk) -> Any:
+        return walk.rng.choice([v for v in values if v not in SDK_UNSAFE_VALUES] or values)
+
+    def _number(self, schema: Mapping[str, Any], walk: _Walk) -> float:
+        low = float(schema.get("minimum", 0.0))
+        return round(walk.rng.uniform(low, float(schema.get("maximum", low + 10.0))), 3)
 
     def _union(
         self,

@@ -274,6 +274,11 @@ class Simulation:
         run_id = spec.get("id") or self.new_id("run")
         if run_id in self.runs:
             raise ValueError(f"a run with id {run_id!r} exists already")
+        # A scenario fills in what the seed leaves out; the seed's own fields win.
+        scripted = _seed_fields(self.scenarios.for_id(run_id) or self.scenarios.for_run(spec["agent_id"]))
+        if "stop_reason" in spec or lifecycle.is_terminal("run", spec.get("status", "created")):
+            scripted.pop("stop_reason", None)
+        spec = {**scripted, **spec}
         plan: RunPlan = plan_run(
             spec, run_id=run_id, now=self.now(), duration=self.job_duration, new_id=self.new_id
         )

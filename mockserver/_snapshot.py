@@ -7,10 +7,13 @@ restored server continues exactly where the snapshot was taken.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
+from mockserver import _lifecycle as lifecycle
 from mockserver._clock import ManualClock
 from mockserver._records import BatchItem, JobRecord, MessageRecord, PlannedMessage, RunRecord, StepRecord
+from mockserver._scenarios import Rule
 from mockserver._simulation import Simulation
 from mockserver._store import Collection
 
@@ -74,8 +77,17 @@ def snapshot(sim: Simulation) -> dict[str, Any]:
         "rng": _rng_state(sim.rng_state()),
         "jobs": jobs,
         "runs": runs,
-        "scenarios": [rule.spec for rule in sim.scenarios.all()],
+        "scenarios": [_scenario(rule) for rule in sim.scenarios.all()],
     }
+
+
+def _scenario(rule: Rule) -> dict[str, Any]:
+    """The rule's spec, with a "next N" match counting only the matches it has left."""
+    spec = dict(rule.spec)
+    if rule.remaining is not None:
+        (key,) = spec["match"]
+        spec["match"] = {key: rule.remaining}
+    return spec
 
 
 def restore(sim: Simulation, data: dict[str, Any]) -> None:
@@ -89,6 +101,7 @@ def restore(sim: Simulation, data: dict[str, Any]) -> None:
         runs = [_run(one) for one in data["runs"]]
         rng = data["rng"]
         rng_state = (rng[0], tuple(rng[1]), rng[2])
+        random.Random().setstate(rng_state)  # a malformed state fails here, before anything changes
         now = float(data["clock"]["now"])
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise SnapshotError(f"snapshot is not one this server wrote: {type(exc).__name__}: {exc}") from None
@@ -100,13 +113,27 @@ def restore(sim: Simulation, data: dict[str, Any]) -> None:
         sim.add_job(job)
     for run in runs:
         sim.add_run(run)
+    sim.scenarios.clear()  # `sim.reset()` keeps the scenarios; the snapshot's replace them
     for spec in data.get("scenarios", []):
         sim.scenarios.add(spec)
     sim.resume_message_sequence()
 
 
+def _body(data: dict[str, Any], kind: lifecycle.Kind, *keys: str) -> dict[str, Any]:
+    """A record's body, with what restoring it reads checked before the state is replaced."""
+    body = dict(data["body"])
+    for key in ("id", "status", *keys):
+        if key not in body:
+            raise KeyError(key)
+    statuses = lifecycle.JOB_STATUSES if kind == "job" else lifecycle.RUN_STATUSES
+    if body["status"] not in statuses:
+        raise ValueError(f"{kind} {body['id']!r} has an unknown status {body['status']!r}")
+    return body
+
+
 def _job(data: dict[str, Any]) -> JobRecord:
-    record = JobRecord(str(data["body"]["id"]), float(data["created"]), dict(data["body"]))
+    body = _body(data, "job", "job_type")
+    record = JobRecord(str(body["id"]), float(data["created"]), body)
     record.final_status = str(data["final_status"])
     record.final_stop_reason = data.get("final_stop_reason")
     record.duration = float(data["duration"])
@@ -122,7 +149,7 @@ def _job(data: dict[str, Any]) -> JobRecord:
 
 
 def _run(data: dict[str, Any]) -> RunRecord:
-    body = dict(data["body"])
+    body = _body(data, "run", "agent_id")
     record = RunRecord(str(body["id"]), float(data["created"]), body, dict(data["metrics"]))
     record.final_status = str(data["final_status"])
     record.final_stop_reason = data.get("final_stop_reason")

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mockserver import _sse
+from mockserver._adversarial import AdversarialGenerator
 from mockserver._backend import JsonReply, Reply, StreamReply
 from mockserver._generate import ANCHOR, DataGenerator, prefixed_id
 from mockserver._paging import page
@@ -48,10 +49,13 @@ class StatelessBackend:
         *,
         seed: int = 0,
         fixtures: Mapping[str, Any] | None = None,
+        adversarial: bool = False,
     ) -> None:
         self._table = table
         self._seed = seed
-        self._generator = DataGenerator(table)
+        # `--responses fuzz`: the corners of the contract instead of realistic data.
+        self._generator = AdversarialGenerator(table) if adversarial else DataGenerator(table)
+        self._tidy: Callable[[dict[str, Any]], None] = (lambda _item: None) if adversarial else _harmonise
         self._fixtures = dict(fixtures or {})
         self._created = itertools.count()
         self._special: Mapping[str, Callable[[ParsedRequest], Reply]] = {
@@ -109,7 +113,7 @@ class StatelessBackend:
             body.update(self._overrides(op))
             if path_id is not None and "id" in body:
                 body["id"] = path_id
-            _harmonise(body)
+            self._tidy(body)
         return body
 
     def _collection(self, op: Operation, parent: str | None) -> list[Any]:
@@ -127,7 +131,7 @@ class StatelessBackend:
                 item.update(self._overrides(op))
                 if parent is not None and "run_id" in item:
                     item["run_id"] = parent
-                _harmonise(item)
+                self._tidy(item)
             collection.append(item)
         return collection
 
@@ -190,18 +194,18 @@ class StatelessBackend:
             status="running",
             job_type="batch",
             metadata={"job_type": "batch_messages"},
-            callback_url=(request.body or {}).get("callback_url"),
+            callback_url=_body_field(request, "callback_url", str),
             agent_id=None,
             background=False,
         )
-        _harmonise(body)
+        self._tidy(body)
         return JsonReply(body)
 
     def _cancel_job(self, request: ParsedRequest) -> Reply:
         body = self._single(request)
         if isinstance(body, dict):
             body["status"] = "cancelled"
-            _harmonise(body)
+            self._tidy(body)
         return JsonReply(body)
 
     def _batch_messages(self, request: ParsedRequest) -> Reply:
@@ -229,10 +233,9 @@ class StatelessBackend:
         return JsonReply(list(spans)[:limit] if isinstance(limit, int) else list(spans))
 
     async def _stream(self, request: ParsedRequest) -> AsyncIterator[bytes]:
-        body = request.body or {}
         run_id = request.path["run_id"]
-        starting_after = body.get("starting_after") or 0
-        include_pings = body.get("include_pings", True) is not False
+        starting_after = _body_field(request, "starting_after", int) or 0
+        include_pings = _body_field(request, "include_pings", bool) is not False
         events = self._fixtures.get("retrieve_stream_for_run") or self._stream_events(run_id, include_pings)
         for seq_id, payload in enumerate(events, start=1):
             if seq_id <= starting_after:
@@ -256,6 +259,12 @@ class StatelessBackend:
             usage["run_ids"] = [run_id]
         events += [{"message_type": "stop_reason", "stop_reason": "end_turn"}, usage]
         return events
+
+
+def _body_field(request: ParsedRequest, name: str, kind: type) -> Any:
+    """A body field of the expected type, else ``None``: with validation `off` the body may be anything."""
+    value = request.body.get(name) if isinstance(request.body, dict) else None
+    return value if isinstance(value, kind) else None
 
 
 def _is_list(table: OperationTable, op: Operation) -> bool:

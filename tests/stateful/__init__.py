@@ -1,0 +1,1 @@
+"""Tests of the stateful mode: lifecycle tables, clock and store, and a live manual-clock server."""

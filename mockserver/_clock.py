@@ -6,6 +6,7 @@ simulated state; tests on the manual clock never sleep to wait for a transition.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Literal, Protocol
 
@@ -49,8 +50,8 @@ class ManualClock:
         return self._now
 
     def advance(self, seconds: float) -> float:
-        if not seconds >= 0:  # also refuses NaN
-            raise ValueError(f"seconds must be a non-negative number, not {seconds!r}")
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"seconds must be a finite, non-negative number, not {seconds!r}")
         self._now += seconds
         return self._now
 

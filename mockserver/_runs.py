@@ -77,6 +77,9 @@ def plan_run(
     terminal = lifecycle.is_terminal("run", start)
     # A run seeded as finished has already lived its duration; one in progress starts now.
     created = float(spec["created"]) if "created" in spec else (now - duration if terminal else now)
+    if terminal and created + duration > now:
+        # A finished run cannot have finished in the future.
+        duration = max(0.0, now - created)
     partials = list(spec["messages"]) if spec.get("messages") is not None else list(DEFAULT_EXCHANGE)
     if status == "cancelled" and spec.get("messages") is None:
         partials = partials[:1]

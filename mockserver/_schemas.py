@@ -102,7 +102,7 @@ class SchemaSet:
             errors = list(self.validator(pointer).iter_errors(instance))
         except RecursionError:
             return [Violation(prefix, "Input is nested too deeply to validate", "recursion_loop")]
-        return [_violation(_deepest(error), prefix) for error in errors]
+        return [one for error in errors for one in _violations(_deepest(error), prefix)]
 
     def is_valid(self, pointer: str, instance: Any) -> bool:
         return self.level == "off" or self.validator(pointer).is_valid(instance)
@@ -155,6 +155,25 @@ _TYPE_NAMES = {
 def _choices(values: Iterable[Any]) -> str:
     shown = [repr(v) if not isinstance(v, str) else f"'{v}'" for v in values]
     return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+
+
+def _violations(error: ValidationError, prefix: Loc) -> list[Violation]:
+    """One violation per field: an unexpected property is named in ``loc``, like pydantic does."""
+    if (
+        error.validator in ("additionalProperties", "unevaluatedProperties")
+        and error.validator_value is False
+    ):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        extras = (
+            [key for key in error.instance if key not in known] if isinstance(error.instance, dict) else []
+        )
+        if extras:
+            base = _violation(error, prefix)
+            return [
+                Violation((*base.loc, key), base.msg, base.type, None, base.schema_path, base.detail)
+                for key in extras
+            ]
+    return [_violation(error, prefix)]
 
 
 def _violation(error: ValidationError, prefix: Loc) -> Violation:

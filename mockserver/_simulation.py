@@ -56,6 +56,10 @@ class Simulation:
         self.reset()
 
     def reset(self) -> None:
+        # Streams following a run of the old state must end, not wait forever.
+        for run in getattr(self, "runs", ()):
+            run.deleted = True
+            self._changed(run)
         self.jobs: dict[str, JobRecord] = {}
         self.batches: Collection[JobRecord] = Collection()
         self.plain_jobs: Collection[JobRecord] = Collection()
@@ -128,7 +132,10 @@ class Simulation:
         return record
 
     def seed_job(self, spec: dict[str, Any]) -> JobRecord:
-        created = spec.get("created", self.now())
+        duration = float(spec.get("duration", self.job_duration))
+        terminal = lifecycle.is_terminal("job", spec.get("status", "created"))
+        # Like a run: a job seeded as finished has already lived its duration.
+        created = spec.get("created", self.now() - duration if terminal else self.now())
         job_id = spec.get("id") or self.new_id("job")
         if job_id in self.jobs:
             raise ValueError(f"a job with id {job_id!r} exists already")
@@ -149,7 +156,7 @@ class Simulation:
         status = spec.get("status", "created")
         record.duration = float(spec.get("duration", scripted.get("duration", self.job_duration)))
         if lifecycle.is_terminal("job", status):
-            self._finish_job(record, status, created)
+            self._finish_job(record, status, min(created + record.duration, max(created, self.now())))
         elif status != "created":
             self._set_job_status(record, status, created)
         self.schedule_job(record)
@@ -253,14 +260,17 @@ class Simulation:
             return True
         return False
 
-    def cancel_job(self, record: JobRecord) -> bool:
-        """Cancel a job that has not finished; ``False`` (and no change) if it has."""
+    def cancel_job(self, record: JobRecord, *, set_completed_at: bool) -> bool:
+        """Cancel a job that has not finished; ``False`` (and no change) if it has.
+
+        The jobs route sets ``completed_at`` (as the real job manager does, for any job type);
+        the batch route does not.
+        """
         if lifecycle.is_terminal("job", record.status):
             return False
         at = self.now()
         self._set_job_status(record, "cancelled", at)
-        if record.body["job_type"] != "batch":
-            # A cancelled job gets `completed_at` (the real job manager sets it); a batch does not.
+        if set_completed_at:
             record.body["completed_at"] = stamp(at)
         return True
 

@@ -133,9 +133,10 @@ class StatefulBackend:
         where: Callable[[R], bool] | None = None,
         zero_is_unlimited: bool = False,
         order: str | None = None,
+        default_limit: int | None = None,
     ) -> list[R]:
         query = request.query
-        limit = query.get("limit")
+        limit = query.get("limit", default_limit)
         if limit == 0 and zero_is_unlimited:
             limit = None
         cursors = {"before": query.get("before"), "after": query.get("after")}
@@ -193,7 +194,7 @@ class StatefulBackend:
         return JsonReply({"messages": [message.body for message in found]})
 
     def _cancel_batch(self, request: ParsedRequest) -> Reply:
-        self.sim.cancel_job(self._batch(request))
+        self.sim.cancel_job(self._batch(request), set_completed_at=False)
         return JsonReply(None)
 
     def _delete_job(self, request: ParsedRequest) -> Reply:
@@ -203,7 +204,7 @@ class StatefulBackend:
 
     def _cancel_job(self, request: ParsedRequest) -> Reply:
         record = self._job(request)
-        self.sim.cancel_job(record)
+        self.sim.cancel_job(record, set_completed_at=True)
         return JsonReply(record.body)
 
     # -- runs ------------------------------------------------------------------------------
@@ -237,6 +238,7 @@ class StatefulBackend:
             unknown=lambda _exc: None,  # the real server ignores an unknown runs cursor
             where=where if (agents or statuses or wanted) else None,
             order="desc" if active_route else None,
+            default_limit=100 if active_route else None,  # the deprecated route returns at most 100
         )
         return JsonReply([run.body for run in found])
 

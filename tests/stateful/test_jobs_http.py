@@ -288,13 +288,13 @@ def test_clock_reports_time_and_pending_changes(api: MockApi) -> None:
         ("/_mock/clock/advance", {"seconds": -1}, ["body", "seconds"], "greater_than_equal"),
         ("/_mock/clock/advance", {"seconds": "soon"}, ["body", "seconds"], None),
         ("/_mock/clock/advance", {}, ["body", "seconds"], "missing"),
-        ("/_mock/clock/advance", {"seconds": 1, "minutes": 1}, ["body"], "extra_forbidden"),
+        ("/_mock/clock/advance", {"seconds": 1, "minutes": 1}, ["body", "minutes"], "extra_forbidden"),
         ("/_mock/runs", {}, ["body", "agent_id"], "missing"),
-        ("/_mock/runs", {"agent_id": AGENT_A, "colour": "red"}, ["body"], "extra_forbidden"),
+        ("/_mock/runs", {"agent_id": AGENT_A, "colour": "red"}, ["body", "colour"], "extra_forbidden"),
         ("/_mock/runs", {"agent_id": AGENT_A, "status": "pending"}, ["body", "status"], None),
         ("/_mock/runs", {"agent_id": AGENT_A, "id": "run-1"}, ["body", "id"], None),
         ("/_mock/jobs", {"status": "done"}, ["body", "status"], None),
-        ("/_mock/jobs", {"flavour": "plain"}, ["body"], "extra_forbidden"),
+        ("/_mock/jobs", {"flavour": "plain"}, ["body", "flavour"], "extra_forbidden"),
     ],
 )
 def test_control_payload_errors_are_422(

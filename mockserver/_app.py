@@ -21,7 +21,7 @@ from mockserver._backend import Backend
 from mockserver._callbacks import CallbackDispatcher, CallbackSettings
 from mockserver._clock import make_clock
 from mockserver._config import Config
-from mockserver._control import Control
+from mockserver._control import Control, ControlRoute
 from mockserver._errors import MockError
 from mockserver._faults import FaultLayer, Faults, Scope
 from mockserver._fixtures import load_response_fixtures
@@ -104,6 +104,20 @@ def _build(config: Config, table: OperationTable) -> Parts:
     return Parts(config, table, stateful, control, journal, faults, api, stateful, callbacks)
 
 
+def _shadowed(table: OperationTable, path: str) -> dict[str, str]:
+    """Literal paths that ``path``'s parameter could spell, with the methods they allow."""
+    if not path.endswith("}"):
+        return {}
+    prefix = path[: path.rindex("/") + 1]
+    found = {}
+    for other, methods in table.paths.items():
+        rest = other.removeprefix(prefix)
+        if other != path and other.startswith(prefix) and rest and "/" not in rest and "{" not in rest:
+            allowed = sorted({*methods, *(("HEAD",) if "GET" in methods else ())})
+            found[other] = ", ".join(allowed)
+    return found
+
+
 def create_app(config: Config | None = None, *, table: OperationTable | None = None) -> Any:
     """The mock server as an ASGI application (its parts are at ``app.state.parts``)."""
     config = config or Config()
@@ -112,8 +126,8 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
     # Literal segments first: `/v1/runs/active` must win over `/v1/runs/{run_id}`.
     paths = sorted(table.paths, key=lambda p: (p.count("{"), p))
     routes = [
-        Route(path, api_endpoint(parts.api, table.paths[path]), methods=list(table.paths[path]))
-        for path in paths
+        Route(path, api_endpoint(parts.api, methods, _shadowed(table, path)), methods=list(methods))
+        for path, methods in ((path, table.paths[path]) for path in paths)
     ]
 
     served = served_document(
@@ -128,11 +142,12 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
         return JSON(served)
 
     routes.append(Route("/openapi.json", openapi, methods=["GET"]))
+    by_path: dict[str, dict[str, ControlRoute]] = {}
+    for control_route in parts.control.routes():
+        by_path.setdefault(control_route.path, {})[control_route.method] = control_route
     routes += [
-        Route(
-            route.path, control_endpoint(route, parts.control, config.control_token), methods=[route.method]
-        )
-        for route in parts.control.routes()
+        Route(path, control_endpoint(methods, parts.control, config.control_token), methods=list(methods))
+        for path, methods in by_path.items()
     ]
 
     @asynccontextmanager

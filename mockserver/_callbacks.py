@@ -159,9 +159,17 @@ class CallbackDispatcher:
             status: int | None = None
             error: str | None = None
             try:
-                response = await self._client.post(delivery.url, json=delivery.payload)
-                status = response.status_code
-            except httpx.TimeoutException as exc:
+                # One bound for the whole attempt (httpx's own timeouts are per read: a receiver dripping
+                # its answer would hold a worker forever), and the answer is read to its end but not kept
+                # (only its status is recorded): a huge answer costs no memory.
+                async with (
+                    asyncio.timeout(self.settings.timeout),
+                    self._client.stream("POST", delivery.url, json=delivery.payload) as response,
+                ):
+                    async for _chunk in response.aiter_raw():
+                        pass
+                    status = response.status_code
+            except (TimeoutError, httpx.TimeoutException) as exc:
                 error = f"timed out after {self.settings.timeout:g} s ({type(exc).__name__})"
             except (httpx.HTTPError, OSError, ValueError) as exc:
                 error = str(exc) or type(exc).__name__

@@ -133,6 +133,24 @@ class DataGenerator:
             value.update(overrides)
         return value
 
+    def fill_required(
+        self,
+        schema: Mapping[str, Any],
+        partial: Mapping[str, Any],
+        rng: random.Random,
+        anchor: datetime,
+        *,
+        skip: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        """``partial`` with the required properties it lacks (but ``skip``) generated from ``schema``."""
+        schema = self._resolve(schema)
+        full = dict(partial)
+        walk = _Walk(rng, anchor, True)
+        for name in schema.get("required", ()):
+            if name not in full and name not in skip:
+                full[name] = self._value(schema["properties"][name], walk, name, schema.get("title"), 1)
+        return full
+
     def _resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
         while "$ref" in schema:
             schema = resolve_pointer(self._table.document, schema["$ref"].removeprefix("#"))

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from mockserver._backend import Backend, JsonReply, Reply
@@ -56,11 +56,14 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
             raise BodyTooLarge(size)
     chunks: list[bytes] = []
     received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > limit:
-            raise BodyTooLarge(received)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise BodyTooLarge(received)
+            chunks.append(chunk)
+    except ClientDisconnect:  # nobody to answer: journaled as a 400, not logged as an internal error
+        raise BadRequest(f"the client disconnected after sending {received} bytes of the body") from None
     return b"".join(chunks)
 
 
@@ -159,9 +162,20 @@ async def _answer(context: ApiContext, request: Request, parsed: ParsedRequest) 
     return await context.backend.handle(parsed)
 
 
-def api_endpoint(context: ApiContext, methods: Mapping[str, Operation]) -> Callable[[Request], Any]:
+def api_endpoint(
+    context: ApiContext, methods: Mapping[str, Operation], shadowed: Mapping[str, str] | None = None
+) -> Callable[[Request], Any]:
+    """``shadowed``: literal paths a path parameter could spell (``/v1/runs/active`` for
+    ``/v1/runs/{run_id}``) -> their methods; a method they lack is a 405 there, not an id."""
+
     async def endpoint(request: Request) -> Response:
         started = time.perf_counter()
+        if shadowed and request.url.path in shadowed:
+            allow = shadowed[request.url.path]
+            detail = (
+                f"Method Not Allowed: no operation at {request.method} {request.url.path}; allowed: {allow}"
+            )
+            return JSON({"detail": detail}, status_code=405, headers={"Allow": allow})
         op = methods[request.method if request.method != "HEAD" else "GET"]
         raw = b""
         violations: list[Violation] = []
@@ -203,8 +217,13 @@ def api_endpoint(context: ApiContext, methods: Mapping[str, Operation]) -> Calla
     return endpoint
 
 
-def control_endpoint(route: ControlRoute, control: Control, token: str | None) -> Callable[[Request], Any]:
+def control_endpoint(
+    routes: Mapping[str, ControlRoute], control: Control, token: str | None
+) -> Callable[[Request], Any]:
+    """One endpoint per control path, dispatching on the method (so that 405s list every method)."""
+
     async def endpoint(request: Request) -> Response:
+        route = routes[request.method if request.method != "HEAD" else "GET"]
         try:
             check_control_access(request, token)
             payload = None

@@ -63,6 +63,16 @@ class SyncASGITransport(httpx.BaseTransport):
         self._loop.close()
 
 
+class _Borrowed(httpx.BaseTransport):
+    """The shared transport, lent to an SDK client: closing the client must not stop the app's loop."""
+
+    def __init__(self, sync: SyncASGITransport) -> None:
+        self._sync = sync
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._sync.handle_request(request)
+
+
 class _AsyncBridge(httpx.AsyncBaseTransport):
     def __init__(self, sync: SyncASGITransport) -> None:
         self._sync = sync
@@ -95,7 +105,9 @@ class InProcessMock(MockControls):
         from letta_client import Letta
 
         options.setdefault("api_key", self.api_key)
-        options.setdefault("http_client", httpx.Client(transport=self._transport, base_url=BASE_URL))
+        options.setdefault(
+            "http_client", httpx.Client(transport=_Borrowed(self._transport), base_url=BASE_URL)
+        )
         return Letta(base_url=BASE_URL, **options)
 
     def async_client(self, **options: Any) -> AsyncLetta:

@@ -17,6 +17,21 @@ from mockserver._schemas import Violation
 
 _BODY_LIMIT = 64 * 1024
 """Bytes of a request body kept in the journal; the rest is cut (the journal is for reading, not replay)."""
+_HEADERS_LIMIT = 64 * 1024
+"""Characters of request headers (names and values) kept in the journal; the server itself bounds neither
+their number nor their size, so without a cut a few huge requests would pin their headers in memory."""
+
+
+def _kept_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    left = _HEADERS_LIMIT
+    for name, value in headers:
+        if len(name) + len(value) > left:
+            kept[name[:left]] = value[: max(left - len(name), 0)] + "…"
+            break
+        kept[name] = value
+        left -= len(name) + len(value)
+    return kept
 
 
 def render_violation(label: str, violation: Violation) -> str:
@@ -109,7 +124,7 @@ class RequestJournal:
             method,
             path,
             query,
-            dict(headers),
+            _kept_headers(headers),
             text,
             status,
             round(duration * 1000, 3),

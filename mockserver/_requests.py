@@ -9,6 +9,7 @@ a ``loc`` that starts with ``path``, ``query`` or ``body``.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,11 @@ _FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
 # Limits the mock enforces although the schema has no bound: a negative `limit` makes the
 # real server fail with a database error (500), which a client should never have to meet.
 _NON_NEGATIVE = frozenset({"limit"})
+# Python refuses to convert longer digit strings (ValueError, which would be a 500).
+_MAX_INT_CHARS = 4300
+MAX_JSON_DEPTH = 512
+"""Deepest JSON body accepted. A body just under the decoder's recursion limit would be stored and then
+fail to encode inside the deeper documents that embed it (a list, ``GET /_mock/state``): a 500 forever."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +47,7 @@ def _parse_scalar(raw: str, types: frozenset[str]) -> tuple[Any, Violation | Non
     if "string" in types:
         return raw, None
     if "integer" in types:
-        if _INT.match(raw.strip()):
+        if _INT.match(raw.strip()) and len(raw) <= _MAX_INT_CHARS:
             return int(raw), None
         return raw, Violation(
             (), "Input should be a valid integer, unable to parse string as an integer", "int_parsing"
@@ -114,9 +120,11 @@ def parse_query(
             problems.append(Violation(loc, problem.msg, problem.type))
             continue
         if param.name in _NON_NEGATIVE and isinstance(value, int) and value < 0:
-            problems.append(
-                Violation(loc, "Input should be greater than or equal to 0", "greater_than_equal", {"ge": 0})
-            )
+            if schemas.level == "strict":
+                message = "Input should be greater than or equal to 0"
+                problems.append(Violation(loc, message, "greater_than_equal", {"ge": 0}))
+                continue
+            values[param.name] = 0  # lenient: no range is enforced, and a negative page is empty
             continue
         problems.extend(schemas.violations(param.pointer, value, loc))
         values[param.name] = value
@@ -147,15 +155,59 @@ def decode_json(raw: bytes, content_type: str) -> tuple[Any, list[Violation]]:
             )
         ]
     try:
-        return json.loads(raw, parse_constant=_reject_constant), []
+        value = json.loads(raw, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         return None, [Violation(("body", exc.pos), "JSON decode error", "json_invalid", {"error": exc.msg})]
     except ValueError as exc:  # NaN/Infinity, or bytes that are not UTF-8
         return None, [Violation(("body",), "JSON decode error", "json_invalid", {"error": str(exc)})]
     except RecursionError:
-        return None, [
-            Violation(("body",), "JSON decode error", "json_invalid", {"error": "JSON is nested too deeply"})
-        ]
+        return None, [_TOO_DEEP]
+    problem = _unanswerable(value)
+    return (None, [problem]) if problem is not None else (value, [])
+
+
+_TOO_DEEP = Violation(
+    ("body",),
+    "JSON decode error",
+    "json_invalid",
+    {"error": f"JSON is nested too deeply (more than {MAX_JSON_DEPTH} levels)"},
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unanswerable(value: Any) -> Violation | None:
+    """What parsed but could not be stored and sent back: nesting deeper than :data:`MAX_JSON_DEPTH`, a
+    lone surrogate (``"\\ud800"``: no UTF-8 answer can carry it), a number out of float range (``1e400``).
+    Walked without recursion; the location is kept as a linked ``(parent, key)`` chain until needed."""
+    stack: list[tuple[Any, int, Any]] = [(value, 0, None)]
+    while stack:
+        node, depth, where = stack.pop()
+        if isinstance(node, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                return _TOO_DEEP
+            for key, child in node.items() if isinstance(node, dict) else enumerate(node):
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    shown = key.encode("utf-8", "backslashreplace").decode("utf-8")
+                    return Violation((*_loc(where), shown), _NOT_UNICODE, "string_unicode")
+                if isinstance(child, dict | list | str | float):
+                    stack.append((child, depth + 1, (where, key)))
+        elif isinstance(node, str):
+            if _SURROGATE.search(node):
+                return Violation(_loc(where), _NOT_UNICODE, "string_unicode")
+        elif isinstance(node, float) and not math.isfinite(node):
+            return Violation(_loc(where), "Input should be a finite number", "finite_number")
+    return None
+
+
+_NOT_UNICODE = "Input should be a valid string, unable to parse raw data as a unicode string"
+
+
+def _loc(where: Any) -> tuple[str | int, ...]:
+    keys: list[str | int] = []
+    while where is not None:
+        where, key = where
+        keys.append(key)
+    return ("body", *reversed(keys))
 
 
 def parse_body(
@@ -208,6 +260,9 @@ def check_semantics(table: OperationTable, level: str, request: ParsedRequest) -
     """Rules the real server enforces in code rather than in its schema (strict level only)."""
     if level != "strict":
         return
+    if request.operation.operation_id == "create_batch" and not (request.body or {}).get("requests"):
+        # The real server's answer (`ValueError` -> 400); the served document says minItems 1.
+        raise BadRequest("Empty list of batch_requests passed in!")
     for name, value in request.path.items():
         rule = _ID_RULES.get(name)
         if rule is not None and not rule[1].match(value):

@@ -26,21 +26,23 @@ Loc = tuple[str | int, ...]
 
 # `lenient` keeps types, required fields and enums; everything that constrains a value's
 # shape beyond its type is switched off.
-_LENIENT_OFF = (
-    "pattern",
-    "format",
-    "minLength",
-    "maxLength",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-    "minItems",
-    "maxItems",
-    "uniqueItems",
-    "minProperties",
-    "maxProperties",
+LENIENT_OFF = frozenset(
+    (
+        "pattern",
+        "format",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
+    )
 )
 
 
@@ -49,7 +51,7 @@ def _ignore(*_args: Any) -> Iterator[ValidationError]:
 
 
 _LenientValidator = extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, {keyword: _ignore for keyword in _LENIENT_OFF}
+    Draft202012Validator, {keyword: _ignore for keyword in LENIENT_OFF}
 )
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 from mockserver._control import ControlRoute
 from mockserver._resources import data_dir
+from mockserver._schemas import LENIENT_OFF
+from mockserver._spec import resolve_pointer
 
 ADDITIONS_FILE = "mock-additions.json"
 _ERROR_REF = {"$ref": "#/components/schemas/MockErrorDetail"}
@@ -76,11 +78,34 @@ def _control_operation(route: ControlRoute) -> dict[str, Any]:
         }
     params = _QUERY_PARAMS.get(route.path, ())
     if params:
+        operation["responses"]["422"] = {
+            "description": "A query parameter is not of its type",
+            "content": {"application/json": {"schema": dict(_VALIDATION_REF)}},
+        }
         operation["parameters"] = [
             {"name": param, "in": "query", "required": False, "schema": {"type": kind}}
             for param, kind in params
         ]
     return operation
+
+
+def _strip(node: Any, keywords: frozenset[str]) -> None:
+    if isinstance(node, dict):
+        for keyword in keywords & node.keys():
+            if not isinstance(node[keyword], dict):  # a property *named* like a keyword stays
+                del node[keyword]
+        for value in node.values():
+            _strip(value, keywords)
+    elif isinstance(node, list):
+        for value in node:
+            _strip(value, keywords)
+
+
+def _at_least_zero(schema: dict[str, Any]) -> None:
+    """A negative ``limit`` is refused (422) under strict validation; the document says so."""
+    for branch in [schema, *schema.get("anyOf", ())]:
+        if branch.get("type") == "integer" and "minimum" not in branch:
+            branch["minimum"] = 0
 
 
 def served_document(
@@ -93,10 +118,20 @@ def served_document(
 ) -> dict[str, Any]:
     additions = load_additions()
     served: dict[str, Any] = copy.deepcopy(dict(document))
+    if strict:
+        for pointer, patch in additions.get("schema_patches", {}).items():
+            resolve_pointer(served, pointer).update(copy.deepcopy(patch))
+    else:
+        # Lenient validation enforces types, required fields and enums only: so does the
+        # document (the control API, added below, is always validated strictly).
+        _strip(served, LENIENT_OFF)
     served["tags"] = [*served.get("tags", []), *additions["tags"]]
     schemas = served.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(copy.deepcopy(additions["schemas"]))
     schemas.update(_control_schemas(control_document))
+    if not api_key:
+        # Without --api-key the mock, like the OSS server, checks no credentials: say so.
+        served.pop("security", None)
     described = additions["responses"]
     for path, item in served["paths"].items():
         for operation in item.values():
@@ -111,6 +146,8 @@ def served_document(
                 operation["responses"].setdefault(code, _error(described[code]))
             if strict:
                 for parameter in operation.get("parameters", ()):
+                    if parameter.get("name") == "limit" and parameter.get("in") == "query":
+                        _at_least_zero(parameter["schema"])
                     pattern = additions["id_patterns"].get(parameter.get("name"))
                     if parameter.get("in") == "path" and pattern is not None:
                         parameter["schema"] = {**parameter["schema"], "pattern": pattern}

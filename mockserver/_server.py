@@ -46,8 +46,19 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+class _Server(uvicorn.Server):
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Open run streams follow their runs forever; end them first, so that the shutdown does not
+        # wait out the graceful timeout and then cancel them (an ERROR and a traceback on stderr).
+        app: Any = self.config.app
+        stateful = app.state.parts.stateful
+        if stateful is not None:
+            stateful.end_streams()
+        await super().shutdown(sockets)
+
+
 def _uvicorn_server(config: Config) -> uvicorn.Server:
-    return uvicorn.Server(
+    return _Server(
         uvicorn.Config(
             create_app(config),
             log_level=config.log_level,

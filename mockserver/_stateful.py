@@ -51,6 +51,7 @@ class StatefulBackend:
         self._trace_spans = list(trace_spans or [])
         self._ping_interval = ping_interval
         self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._closing = False
         self._ticker: asyncio.Task[None] | None = None
         sim.changed.append(self._wake_streams)
         self._handlers: Mapping[str, Callable[[ParsedRequest], Reply]] = {
@@ -139,7 +140,8 @@ class StatefulBackend:
         limit = query.get("limit", default_limit)
         if limit == 0 and zero_is_unlimited:
             limit = None
-        cursors = {"before": query.get("before"), "after": query.get("after")}
+        # An empty cursor is no cursor (the real managers test them with `if before:`).
+        cursors = {"before": query.get("before") or None, "after": query.get("after") or None}
         while True:
             try:
                 return collection.page(
@@ -155,11 +157,18 @@ class StatefulBackend:
     # -- batches and jobs ------------------------------------------------------------------
 
     def _create_batch(self, request: ParsedRequest) -> Reply:
-        body = request.body or {}
-        requests = body.get("requests") or []
+        body = request.body if isinstance(request.body, dict) else {}
+        requests = body.get("requests") if isinstance(body.get("requests"), list) else []
         if not requests:
             raise BadRequest("Empty list of batch_requests passed in!")
-        return JsonReply(self.sim.create_batch(requests, body.get("callback_url")).body)
+        # With validation off anything may arrive: a request needs at least an agent to answer as.
+        usable = [r for r in requests if isinstance(r, dict) and isinstance(r.get("agent_id"), str)]
+        if len(usable) != len(requests):
+            raise BadRequest("requests: every request needs an agent_id string (even with validation off)")
+        callback_url = body.get("callback_url")
+        return JsonReply(
+            self.sim.create_batch(usable, callback_url if isinstance(callback_url, str) else None).body
+        )
 
     def _list_jobs(self, request: ParsedRequest, collection: Collection[JobRecord]) -> Reply:
         query = request.query
@@ -282,14 +291,23 @@ class StatefulBackend:
             )
         if self.sim.now() - run.created > STREAM_EXPIRY_SECONDS:
             raise Gone("EXPIRED: Run was created more than 3 hours ago, and is now expired.")
-        body = request.body or {}
-        starting_after = int(body.get("starting_after") or 0)
+        body = request.body if isinstance(request.body, dict) else {}
+        after = body.get("starting_after")
+        starting_after = after if isinstance(after, int) and not isinstance(after, bool) else 0
         pings = body.get("include_pings", True) is not False
         return StreamReply(self._events(run, starting_after, pings))
 
     def _wake_streams(self, run: RunRecord) -> None:
         for event in self._waiters.get(run.id, ()):
             event.set()
+
+    def end_streams(self) -> None:
+        """The server is shutting down: every open run stream ends now (``[DONE]``) instead of
+        holding the shutdown for uvicorn's graceful timeout and being cancelled with a traceback."""
+        self._closing = True
+        for events in self._waiters.values():
+            for event in events:
+                event.set()
 
     async def _events(self, run: RunRecord, starting_after: int, pings: bool) -> AsyncIterator[bytes]:
         sent = starting_after
@@ -305,7 +323,7 @@ class StatefulBackend:
                     if message.seq > sent:
                         sent = message.seq
                         yield _sse.event({**message.body, "seq_id": message.seq})
-                if run.completed or run.deleted:
+                if run.completed or run.deleted or self._closing:
                     if run.completed:
                         yield _sse.event(
                             {"message_type": "stop_reason", "stop_reason": run.body["stop_reason"]}

@@ -172,8 +172,8 @@ class StatelessBackend:
             items,
             lambda item: str(item.get("id")) if isinstance(item, dict) else "",
             order=order,
-            before=query.get("before"),
-            after=query.get("after"),
+            before=query.get("before") or None,
+            after=query.get("after") or None,
             limit=limit,
         )
 

@@ -76,6 +76,23 @@ async def aclient(stateless_server: MockServer, anyio_backend: str) -> AsyncIter
         yield sdk
 
 
+@pytest.fixture
+def lenient_client(lenient_server: MockServer) -> Iterator[Letta]:
+    """Odd ids are accepted and echoed under lenient validation only; strict answers 400."""
+    with Letta(
+        base_url=lenient_server.url, api_key="test-key", max_retries=0, _strict_response_validation=True
+    ) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+async def lenient_aclient(lenient_server: MockServer, anyio_backend: str) -> AsyncIterator[AsyncLetta]:
+    async with AsyncLetta(
+        base_url=lenient_server.url, api_key="test-key", max_retries=0, _strict_response_validation=True
+    ) as sdk:
+        yield sdk
+
+
 # -- helpers -----------------------------------------------------------------------------------
 
 
@@ -209,8 +226,10 @@ def test_sync_run_retrieve_returns_the_requested_run(client: Letta) -> None:
 
 
 @pytest.mark.parametrize("run_id", ["run-x?y", "run with space", "run-%41", "run-\u00e4#1"])
-def test_sync_run_retrieve_round_trips_ids_the_sdk_percent_encodes(client: Letta, run_id: str) -> None:
-    raw = client.runs.with_raw_response.retrieve(run_id)
+def test_sync_run_retrieve_round_trips_ids_the_sdk_percent_encodes(
+    lenient_client: Letta, run_id: str
+) -> None:
+    raw = lenient_client.runs.with_raw_response.retrieve(run_id)
     assert raw.http_request.url.raw_path.count(b"/") == 3, "the id must stay one path segment"
     assert raw.parse().id == run_id
 
@@ -294,9 +313,11 @@ def test_sync_run_trace_retrieve(client: Letta) -> None:
 
 
 @pytest.mark.anyio
-async def test_async_run_retrieve_returns_the_requested_run(aclient: AsyncLetta) -> None:
+async def test_async_run_retrieve_returns_the_requested_run(
+    aclient: AsyncLetta, lenient_aclient: AsyncLetta
+) -> None:
     assert (await aclient.runs.retrieve(RUN_ID)).id == RUN_ID
-    assert (await aclient.runs.retrieve("run-x?y")).id == "run-x?y"
+    assert (await lenient_aclient.runs.retrieve("run-x?y")).id == "run-x?y"
 
 
 @pytest.mark.anyio

@@ -227,21 +227,43 @@ def test_seed_usage_is_split_over_the_steps(api: MockApi) -> None:
 @pytest.mark.parametrize(
     ("messages", "loc"),
     [
-        ([{"message_type": "user_message", "content": "hi"}, {"message_type": "assistant_message"}], 1),
         ([{"message_type": "shouting_message", "content": "HI"}], 0),
         ([{"content": "no type"}], 0),
-        ([{"message_type": "reasoning_message", "reasoning": 42}], 0),
     ],
-    ids=["missing-content", "unknown-type", "no-type", "wrong-type"],
+    ids=["unknown-type", "no-type"],
 )
-def test_bad_seed_message_is_422_naming_its_index(api: MockApi, messages: list[Any], loc: int) -> None:
-    """A seeded message that cannot become a documented ``LettaMessage`` is refused at ``body.messages.N``."""
+def test_seed_message_without_a_known_type_is_422_naming_its_index(
+    api: MockApi, messages: list[Any], loc: int
+) -> None:
+    """The payload schema wants a known ``message_type``: 422 at ``body.messages.N``."""
     response = api.http.post("/_mock/runs", json={"agent_id": AGENT_A, "messages": messages})
     assert response.status_code == 422
     problems = response.json()["detail"]
     assert problems
     assert all(problem["loc"][:3] == ["body", "messages", loc] for problem in problems)
     assert api.get_list(RUNS) == []
+
+
+def test_seed_message_that_cannot_be_a_letta_message_is_400_naming_the_field(api: MockApi) -> None:
+    """The payload matches its schema, but what it describes breaks the documented message schema."""
+    messages = [
+        {"message_type": "user_message", "content": "hi"},
+        {"message_type": "reasoning_message", "reasoning": 42},
+    ]
+    response = api.http.post("/_mock/runs", json={"agent_id": AGENT_A, "messages": messages})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "body.messages.1.reasoning: Input should be a valid string"}
+    assert api.get_list(RUNS) == []
+
+
+def test_seed_message_missing_required_fields_gets_them_generated(api: MockApi) -> None:
+    """Only ``message_type`` is needed: the rest of a documented message is filled in."""
+    run = api.seed_run(messages=[{"message_type": "assistant_message"}])
+    api.advance(JOB_DURATION)
+    (message,) = api.get_list(f"/v1/runs/{run['id']}/messages")
+    assert message["message_type"] == "assistant_message"
+    assert message["content"]
+    assert message["run_id"] == run["id"]
 
 
 def test_seed_with_an_existing_id_is_409(api: MockApi) -> None:

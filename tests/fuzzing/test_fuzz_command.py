@@ -63,7 +63,10 @@ def test_fuzzing_a_broken_server_reports_each_kind_of_violation(broken_server: s
     )
     assert result.returncode == 1
     assert "list_runs [response_schema] 200 response.0.id: 42 is not of type 'string'" in result.stdout
-    assert "list_runs [response_schema] 200 response.0.agent_id: 'agent_id' is a required property" in result.stdout
+    assert (
+        "list_runs [response_schema] 200 response.0.agent_id: 'agent_id' is a required property"
+        in result.stdout
+    )
     assert "list_active_runs [server_error] 500" in result.stdout
     # Broken requests answered 2xx are reported too.
     assert "list_runs [invalid_accepted]" in result.stdout

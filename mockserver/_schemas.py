@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
@@ -44,6 +45,19 @@ LENIENT_OFF = frozenset(
         "maxProperties",
     )
 )
+
+
+def _without(node: Any, keywords: frozenset[str]) -> Any:
+    """A copy of a schema without ``keywords`` (a property *named* like one stays)."""
+    if isinstance(node, dict):
+        return {
+            k: _without(v, keywords)
+            for k, v in node.items()
+            if not (k in keywords and not isinstance(v, dict))
+        }
+    if isinstance(node, list):
+        return [_without(v, keywords) for v in node]
+    return node
 
 
 def _ignore(*_args: Any) -> Iterator[ValidationError]:
@@ -82,24 +96,58 @@ class SchemaSet:
         resource: Resource[Any] = DRAFT202012.create_resource(document)
         self._registry: Registry[Any] = Registry().with_resource(DOCUMENT_URI, resource)
         self._cache: dict[str, Validator] = {}
+        self._fast: dict[str, Any] = {}
         self._format_checker = FormatChecker() if level == "strict" else None
+        self._document = document
+
+    def fast_validator(self, pointer: str) -> Any:
+        """A compiled jsonschema-rs validator of the same schema: the fast yes/no.
+
+        jsonschema (Python) stays the authority: it writes every error message, and an answer
+        "invalid" from the fast validator is always confirmed by it.
+        """
+        cached = self._fast.get(pointer)
+        if cached is None:
+            subschema = self._contents(pointer)
+            root = (
+                {**subschema, "components": self._document.get("components", {})}
+                if isinstance(subschema, dict)
+                else subschema
+            )
+            if self.level != "strict":
+                root = _without(root, LENIENT_OFF)
+            cached = jsonschema_rs.Draft202012Validator(root, validate_formats=self.level == "strict")
+            self._fast[pointer] = cached
+        return cached
 
     def validator(self, pointer: str) -> Validator:
         cached = self._cache.get(pointer)
         if cached is None:
             cls = Draft202012Validator if self.level == "strict" else _LenientValidator
-            cached = cls(
-                {"$ref": f"{DOCUMENT_URI}#{pointer}"},
-                registry=self._registry,
-                format_checker=self._format_checker,
-            )
+            # The sub-schema itself, with a resolver rooted at the document: its local refs
+            # (`#/components/...`) resolve, and no `$ref` hop is paid on every validation.
+            resolver = self._registry.resolver(base_uri=DOCUMENT_URI)
+            subschema = self._contents(pointer)
+            cached = cls(subschema, format_checker=self._format_checker, _resolver=resolver)  # type: ignore[call-arg]
             self._cache[pointer] = cached
         return cached
+
+    def _contents(self, pointer: str) -> Any:
+        node: Any = self._document
+        for token in pointer.lstrip("/").split("/") if pointer.strip("/") else []:
+            token = token.replace("~1", "/").replace("~0", "~")
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        return node
 
     def violations(self, pointer: str, instance: Any, prefix: Loc = ()) -> list[Violation]:
         """Every violation of the schema at ``pointer`` by ``instance``, locations prefixed."""
         if self.level == "off":
             return []
+        try:
+            if self.fast_validator(pointer).is_valid(instance):
+                return []
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            pass  # what the fast validator cannot take (huge ints, deep nesting), Python judges
         try:
             errors = list(self.validator(pointer).iter_errors(instance))
         except RecursionError:

@@ -7,6 +7,7 @@ starts, so the real port is known at once even when port 0 was asked for.
 from __future__ import annotations
 
 import contextlib
+import gc
 import ipaddress
 import signal
 import socket
@@ -81,6 +82,13 @@ def serve(config: Config) -> int:
     except (ValueError, OSError) as exc:
         print(f"letta-mockserver: cannot start: {exc}", file=sys.stderr)
         return 2
+    # A server process of its own: what start-up built lives as long as the process, so the
+    # cyclic collector need not scan it again; the store is frozen as it grows (`_grew`).
+    app: Any = server.config.app
+    parts = getattr(app.state, "parts", None)
+    if parts is not None and parts.stateful is not None:
+        parts.stateful.sim.freeze_gc = True
+    gc.freeze()
     try:
         sock = bind(config.host, config.port)
     except OSError as exc:

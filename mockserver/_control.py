@@ -258,7 +258,10 @@ class Control:
     def add_scenario(self, spec: Mapping[str, Any]) -> JsonReply:
         sim = self._stateful()
         if spec.get("status") == "expired" and ("run_id" in spec["match"] or "next_runs" in spec["match"]):
-            raise RequestInvalid(None, [Violation(("body", "status"), "a run cannot expire", "value_error")])
+            # Matches its schema, but no run status is `expired`: a bad request (400), naming the field.
+            raise BadRequest(
+                "status: a run cannot expire (RunStatus has no 'expired'); use failed or cancelled"
+            )
         rule = sim.scenarios.add(spec)
         target = next(
             (spec["match"][k] for k in ("batch_id", "run_id", "job_id") if k in spec["match"]), None

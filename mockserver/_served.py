@@ -23,14 +23,15 @@ from mockserver._spec import resolve_pointer
 ADDITIONS_FILE = "mock-additions.json"
 _ERROR_REF = {"$ref": "#/components/schemas/MockErrorDetail"}
 _VALIDATION_REF = {"$ref": "#/components/schemas/HTTPValidationError"}
-_QUERY_PARAMS = {
+_COUNT = {"type": "integer", "minimum": 0}
+_QUERY_PARAMS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
     "/_mock/requests": (
-        ("operation", "string"),
-        ("status", "integer"),
-        ("since", "integer"),
-        ("limit", "integer"),
+        ("operation", {"type": "string"}),
+        ("status", {"type": "integer"}),
+        ("since", _COUNT),
+        ("limit", _COUNT),
     ),
-    "/_mock/report": (("since", "integer"),),
+    "/_mock/report": (("since", _COUNT),),
 }
 
 
@@ -83,8 +84,8 @@ def _control_operation(route: ControlRoute) -> dict[str, Any]:
             "content": {"application/json": {"schema": dict(_VALIDATION_REF)}},
         }
         operation["parameters"] = [
-            {"name": param, "in": "query", "required": False, "schema": {"type": kind}}
-            for param, kind in params
+            {"name": param, "in": "query", "required": False, "schema": dict(schema)}
+            for param, schema in params
         ]
     return operation
 

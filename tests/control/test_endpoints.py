@@ -330,12 +330,6 @@ PINNED_422: list[tuple[str, str, Any, list[dict[str, Any]]]] = [
     (
         "POST",
         "/_mock/scenarios",
-        {"match": {"run_id": RUN_ID}, "status": "expired"},
-        [{"loc": ["body", "status"], "msg": "a run cannot expire", "type": "value_error"}],
-    ),
-    (
-        "POST",
-        "/_mock/scenarios",
         {"match": {"agent_id": AGENT_X}, "status": "bogus"},
         [
             {
@@ -467,8 +461,8 @@ def test_python_methods_raise_control_error_with_the_answer(server: MockServer) 
         server.add_scenario({"next_runs": 1}, status="expired")
 
     assert str(refused.value) == (
-        'POST /_mock/scenarios answered 422: {"detail":[{"loc":["body","status"],'
-        '"msg":"a run cannot expire","type":"value_error"}]}'
+        "POST /_mock/scenarios answered 400: "
+        '{"detail":"status: a run cannot expire (RunStatus has no \'expired\'); use failed or cancelled"}'
     )
     with pytest.raises(ControlError, match="answered 422"):
         server.advance(-1)

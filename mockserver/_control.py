@@ -63,7 +63,7 @@ def _int_param(query: Query, name: str) -> int | None:
         raise RequestInvalid(
             None, [Violation(("query", name), "Input should be a valid integer", "int_parsing")]
         ) from None
-    if name == "limit" and value < 0:  # `found[-limit:]` would silently drop the oldest entries
+    if name in ("limit", "since") and value < 0:  # counts; `found[-limit:]` would drop the oldest
         raise RequestInvalid(
             None,
             [

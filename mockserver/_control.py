@@ -251,7 +251,8 @@ class Control:
             self.callbacks.reset()
         self.faults.clear()
         self.journal.clear()
-        return JsonReply({"reset": True})
+        # `last_seq` saves the pytest fixture a second request: requests after it are the test's.
+        return JsonReply({"reset": True, "last_seq": self.journal.last_seq})
 
     # -- scenarios and faults --------------------------------------------------------------
 

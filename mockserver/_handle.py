@@ -61,10 +61,14 @@ class MockControls:
 
     # -- time and state --------------------------------------------------------------------
 
-    def reset(self) -> None:
-        """Empty the store, rewind the manual clock, clear journals, scenarios, faults and overrides."""
-        self._call("POST", "/_mock/reset")
+    def reset(self) -> int:
+        """Empty the store, rewind the manual clock, clear journals, scenarios, faults and overrides.
+
+        Returns the request journal's last sequence number: later requests are the caller's.
+        """
+        answer = self._call("POST", "/_mock/reset")
         self._parts().api.overrides.clear()
+        return int(answer["last_seq"])
 
     def clock(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "/_mock/clock")

@@ -88,8 +88,7 @@ def _letta_mock_servers() -> Iterator[_Servers]:
 
 
 def _use(server: Any, expect_violations: bool) -> Iterator[Any]:
-    server.reset()
-    since = server.last_request_seq()
+    since = server.reset()
     yield server
     report = server.report(since=since)
     if report["violations"] and not expect_violations:

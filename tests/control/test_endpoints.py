@@ -97,9 +97,20 @@ def test_reset_over_http_empties_the_store_rewinds_the_clock_and_clears_journal_
     start = server.clock()["epoch"]
     _fill(server, http)
 
-    assert ok(http.post("/_mock/reset")) == {"reset": True}
+    answer = ok(http.post("/_mock/reset"))
+    assert answer == {"reset": True, "last_seq": answer["last_seq"]}
+    assert isinstance(answer["last_seq"], int)
 
     _assert_empty(server, http, start)
+
+
+def test_reset_returns_the_sequence_after_which_requests_are_the_callers(
+    server: MockServer, http: httpx.Client
+) -> None:
+    since = server.reset()
+    http.get("/v1/runs/", params={"limit": 3})
+    mine = server.requests(since=since)
+    assert [(entry["operation_id"], entry["query"]) for entry in mine] == [("list_runs", "limit=3")]
 
 
 def test_reset_from_python_also_drops_overrides(server: MockServer, http: httpx.Client) -> None:

@@ -69,7 +69,7 @@ class MockApi:
         return float(self.obj(self.http.post("/_mock/clock/advance", json={"seconds": seconds}))["epoch"])
 
     def reset(self) -> None:
-        assert self.ok(self.http.post("/_mock/reset")) == {"reset": True}
+        assert self.ok(self.http.post("/_mock/reset"))["reset"] is True
 
     def seed_run(self, **spec: Any) -> dict[str, Any]:
         spec.setdefault("agent_id", AGENT_A)

@@ -178,7 +178,7 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
             method=scope["method"],
             path=scope["path"],
             query=scope.get("query_string", b"").decode("latin-1"),
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])],
+            headers=list(scope.get("headers", [])),
             body=b"",
             status=status,
             duration=0.0,

@@ -11,6 +11,7 @@ import hmac
 import inspect
 import ipaddress
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ class JSON(JSONResponse):
     media_type = "application/json"
 
 
+_SPOOL_BYTES = 4 * 1024 * 1024
+
+
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The body, refused as soon as it is known to exceed ``limit``: from ``Content-Length``
     before reading anything, or by counting a chunked body as it arrives."""
@@ -54,17 +58,20 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
             raise BadRequest(f"Content-Length header is not a number: {declared!r}") from None
         if size > limit:
             raise BodyTooLarge(size)
-    chunks: list[bytes] = []
+    # Past a few MiB the body goes to a temporary file: a body that turns out too large is
+    # refused without having been held in memory (only one under the limit is read back).
     received = 0
-    try:
-        async for chunk in request.stream():
-            received += len(chunk)
-            if received > limit:
-                raise BodyTooLarge(received)
-            chunks.append(chunk)
-    except ClientDisconnect:  # nobody to answer: journaled as a 400, not logged as an internal error
-        raise BadRequest(f"the client disconnected after sending {received} bytes of the body") from None
-    return b"".join(chunks)
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
+        try:
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > limit:
+                    raise BodyTooLarge(received)
+                spool.write(chunk)
+        except ClientDisconnect:  # nobody to answer: journaled as a 400, not logged as an internal error
+            raise BadRequest(f"the client disconnected after sending {received} bytes of the body") from None
+        spool.seek(0)
+        return spool.read()
 
 
 def render(reply: Reply) -> Response:
@@ -200,11 +207,12 @@ def api_endpoint(
             response = error_response(exc)
         except Exception as exc:  # never let uvicorn close the connection on us
             response = internal_error(exc, op.label)
+        scope = request.scope
         context.journal.record(
             method=request.method,
-            path=request.url.path,
-            query=request.url.query,
-            headers=request.headers.items(),
+            path=scope["path"],
+            query=scope["query_string"].decode("latin-1"),
+            headers=scope["headers"],
             body=raw,
             status=response.status_code,
             duration=time.perf_counter() - started,

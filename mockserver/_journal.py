@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,9 @@ _BODY_LIMIT = 64 * 1024
 _HEADERS_LIMIT = 64 * 1024
 """Characters of request headers (names and values) kept in the journal; the server itself bounds neither
 their number nor their size, so without a cut a few huge requests would pin their headers in memory."""
+
+
+_MAX_HEADERS = 200
 
 
 def _kept_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -58,13 +61,15 @@ class _Entry:
     method: str
     path: str
     query: str
-    headers: Mapping[str, str]
-    body: str
+    headers: list[tuple[bytes, bytes]]
+    """Raw, as the server received them (at most `_MAX_HEADERS`); decoded only when read."""
+    body: bytes
     status: int
     duration_ms: float
     operation_id: str | None
     violations: list[Violation]
     fault: str | None
+    cut: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -73,8 +78,8 @@ class _Entry:
             "method": self.method,
             "path": self.path,
             "query": self.query,
-            "headers": dict(self.headers),
-            "body": self.body,
+            "headers": _kept_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in self.headers),
+            "body": self.body.decode("utf-8", "replace") + ("…" if self.cut else ""),
             "status": self.status,
             "duration_ms": self.duration_ms,
             "operation_id": self.operation_id,
@@ -106,7 +111,7 @@ class RequestJournal:
         method: str,
         path: str,
         query: str,
-        headers: Iterable[tuple[str, str]],
+        headers: list[tuple[bytes, bytes]],
         body: bytes,
         status: int,
         duration: float,
@@ -117,20 +122,21 @@ class RequestJournal:
     ) -> None:
         self._seq += 1
         found = violations or []
-        text = body[:_BODY_LIMIT].decode("utf-8", "replace") + ("…" if len(body) > _BODY_LIMIT else "")
+        # Kept raw and decoded when read: the journal sits on every request's path.
         entry = _Entry(
             self._seq,
             time.time(),
             method,
             path,
             query,
-            _kept_headers(headers),
-            text,
+            headers[:_MAX_HEADERS],
+            body[:_BODY_LIMIT],
             status,
             round(duration * 1000, 3),
             operation_id,
             found,
             fault,
+            len(body) > _BODY_LIMIT,
         )
         self.entries.append(entry)
         if operation_id is not None:

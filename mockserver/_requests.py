@@ -19,7 +19,7 @@ from mockserver._errors import BadRequest, RequestInvalid
 from mockserver._schemas import SchemaSet, Violation
 from mockserver._spec import NO_DEFAULT, Operation, OperationTable, Parameter, schema_types
 
-_INT = re.compile(r"^[+-]?\d+$")
+_INT = re.compile(r"^[+-]?\d+$", re.ASCII)  # `int()` also reads other scripts' digits; pydantic does not
 _TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
 _FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
 # Limits the mock enforces although the schema has no bound: a negative `limit` makes the

@@ -374,10 +374,11 @@ class Control:
         return JsonReply(record.body, status=201)
 
     def load_state_fixtures(self, directory: Path) -> None:
-        """Seed ``runs.json`` and ``jobs.json`` (arrays of seeds) from a fixtures directory."""
-        for name, schema, seed in (
-            ("jobs.json", "JobSeed", self.seed_job),
-            ("runs.json", "RunSeed", self.seed_run),
+        """Seed ``batches.json`` (create-batch bodies), ``jobs.json`` and ``runs.json`` (seeds)."""
+        for name, seed in (
+            ("batches.json", self._seed_batch),
+            ("jobs.json", lambda one: self._validated("JobSeed", one, self.seed_job)),
+            ("runs.json", lambda one: self._validated("RunSeed", one, self.seed_run)),
         ):
             path = directory / name
             if not path.is_file():
@@ -387,10 +388,25 @@ class Control:
             except ValueError as exc:
                 raise ValueError(f"fixture {name}: not valid JSON: {exc}") from None
             if not isinstance(seeds, list):
-                raise ValueError(f"fixture {name}: must be a JSON array of seeds")
+                raise ValueError(f"fixture {name}: must be a JSON array")
             for index, one in enumerate(seeds):
                 try:
-                    self.validate(schema, one)
                     seed(one)
-                except RequestInvalid as exc:
+                except (RequestInvalid, BadRequest) as exc:
                     raise ValueError(f"fixture {name}, item {index}: {exc}") from None
+
+    def _validated(self, schema: str, payload: Any, seed: Callable[[Any], JsonReply]) -> None:
+        self.validate(schema, payload)
+        seed(payload)
+
+    def _seed_batch(self, body: Any) -> None:
+        """A batch created at start, as ``POST /v1/messages/batches`` with this body would."""
+        sim = self._stateful()
+        pointer = self._table["create_batch"].body_pointer
+        assert pointer is not None
+        problems = self._api.violations(pointer, body, ("body",))
+        if problems:
+            raise RequestInvalid(self._table["create_batch"], problems)
+        if not body["requests"]:
+            raise BadRequest("Empty list of batch_requests passed in!")
+        sim.create_batch(body["requests"], body.get("callback_url"))

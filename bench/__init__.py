@@ -1,0 +1,1 @@
+"""Benchmarks of letta-mockserver against a bare Starlette app: ``scripts/bench`` (bench/README.md)."""

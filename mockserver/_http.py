@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -61,17 +61,30 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     # Past a few MiB the body goes to a temporary file: a body that turns out too large is
     # refused without having been held in memory (only one under the limit is read back).
     received = 0
-    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
-        try:
-            async for chunk in request.stream():
-                received += len(chunk)
-                if received > limit:
-                    raise BodyTooLarge(received)
+    chunks: list[bytes] = []
+    spool: IO[bytes] | None = None
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise BodyTooLarge(received)
+            if spool is None and received > _SPOOL_BYTES:
+                spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed in `finally`)
+                spool.writelines(chunks)
+                chunks.clear()
+            if spool is not None:
                 spool.write(chunk)
-        except ClientDisconnect:  # nobody to answer: journaled as a 400, not logged as an internal error
-            raise BadRequest(f"the client disconnected after sending {received} bytes of the body") from None
+            else:
+                chunks.append(chunk)
+        if spool is None:
+            return b"".join(chunks)
         spool.seek(0)
         return spool.read()
+    except ClientDisconnect:  # nobody to answer: journaled as a 400, not logged as an internal error
+        raise BadRequest(f"the client disconnected after sending {received} bytes of the body") from None
+    finally:
+        if spool is not None:
+            spool.close()
 
 
 def render(reply: Reply) -> Response:

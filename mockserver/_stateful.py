@@ -105,14 +105,11 @@ class StatefulBackend:
     # -- lookups ---------------------------------------------------------------------------
 
     def _batch(self, request: ParsedRequest) -> JobRecord:
-        batch_id = request.path["batch_id"]
-        record = self.sim.jobs.get(batch_id)
-        if record is None:
-            raise NotFound(f"Job not found with id='{batch_id}'")
-        return record
+        # Batch routes answer any job id, as the real server's do (batches are jobs).
+        return self._job(request, "batch_id")
 
-    def _job(self, request: ParsedRequest) -> JobRecord:
-        job_id = request.path["job_id"]
+    def _job(self, request: ParsedRequest, param: str = "job_id") -> JobRecord:
+        job_id = request.path[param]
         record = self.sim.jobs.get(job_id)
         if record is None:
             raise NotFound(f"Job not found with id='{job_id}'")

@@ -15,7 +15,3 @@ def dumps(value: Any) -> str:
 
 def event(payload: Any) -> bytes:
     return f"data: {dumps(payload)}\n\n".encode()
-
-
-def error_event(payload: Any) -> bytes:
-    return f"event: error\ndata: {dumps(payload)}\n\n".encode()

@@ -52,7 +52,8 @@ def _package(path: str) -> str:
 
 def _short(frame: str) -> str:
     name, path = _frame_parts(frame)
-    where = path.split("site-packages/", 1)[-1].split("/work/main/", 1)[-1]
+    root = str(Path(__file__).resolve().parent.parent) + "/"
+    where = path.split("site-packages/", 1)[-1].split(root, 1)[-1]
     if "/lib/python3" in where:
         where = "stdlib/" + where.split("/lib/python3", 1)[1].split("/", 1)[1]
     return f"{name} ({where})"

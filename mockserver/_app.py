@@ -123,8 +123,11 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
     config = config or Config()
     table = table or default_table()
     parts = _build(config, table)
-    # Literal segments first: `/v1/runs/active` must win over `/v1/runs/{run_id}`.
-    paths = sorted(table.paths, key=lambda p: (p.count("{"), p))
+    # Starlette tries routes in order. Within a family (batches, runs, jobs) literal segments
+    # come first, as `/v1/runs/active` must win over `/v1/runs/{run_id}`; the families are
+    # ordered so that the batch routes, the API's centre, are found after the fewest tries.
+    family = {"/v1/messages": 0, "/v1/runs": 1, "/v1/jobs": 2}
+    paths = sorted(table.paths, key=lambda p: (family.get(p[: p.index("/", 4)], 3), p.count("{"), p))
     routes = [
         Route(path, api_endpoint(parts.api, methods, _shadowed(table, path)), methods=list(methods))
         for path, methods in ((path, table.paths[path]) for path in paths)

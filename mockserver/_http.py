@@ -103,7 +103,9 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
 
 def render(reply: Reply) -> Response:
     if isinstance(reply, JsonReply):
-        return JSON(reply.body, status_code=reply.status, headers=dict(reply.headers))
+        return JSON(
+            reply.body, status_code=reply.status, headers=dict(reply.headers) if reply.headers else None
+        )
     return StreamingResponse(
         reply.chunks,
         status_code=reply.status,
@@ -221,7 +223,7 @@ def api_endpoint(
                 context.schemas,
                 op,
                 request.path_params,
-                request.query_params.multi_items(),
+                request.query_params.multi_items() if request.scope["query_string"] else (),
                 raw,
                 request.headers.get("content-type", ""),
             )

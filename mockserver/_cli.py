@@ -15,6 +15,8 @@ from typing import Any
 
 from mockserver._clock import CLOCK_KINDS
 from mockserver._config import DEFAULT_PORT, LOG_LEVELS, MODES, Config
+from mockserver._fuzz_args import configure as configure_fuzz
+from mockserver._fuzz_args import run as run_fuzz
 from mockserver._schemas import LEVELS
 
 ENV_PREFIX = "LETTA_MOCK_"
@@ -203,27 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz = commands.add_parser(
         "fuzz", help="check a server speaking this API against the documented contract"
     )
-    fuzz.add_argument("--base-url", required=True, help="the server to check, e.g. http://127.0.0.1:8283")
-    fuzz.add_argument(
-        "--operations",
-        type=lambda text: [name.strip() for name in text.split(",") if name.strip()],
-        default=None,
-        metavar="ID,...",
-        help="operationIds to check (default: all 20)",
-    )
-    fuzz.add_argument(
-        "--examples", type=_positive, default=20, metavar="N", help="requests per operation (default 20)"
-    )
-    fuzz.add_argument("--seed", type=int, default=0, help="seed of the generated requests")
-    fuzz.add_argument("--api-key", default=None, metavar="KEY", help="send Authorization: Bearer KEY")
+    configure_fuzz(fuzz)
     return parser
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
 
 
 def config_from_args(argv: Sequence[str] | None = None) -> Config:
@@ -263,12 +246,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "fuzz":
-        namespace = build_parser().parse_args(args)
-        from mockserver._fuzz import main as fuzz_main
-
-        return fuzz_main(
-            namespace.base_url, namespace.operations, namespace.examples, namespace.seed, namespace.api_key
-        )
+        return run_fuzz(build_parser().parse_args(args))
     config = config_from_args(args)
     from mockserver._server import serve  # heavy imports only once the flags are known
 

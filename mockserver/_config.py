@@ -45,6 +45,12 @@ class Config:
     """With a key, the Letta API needs ``Authorization: Bearer <key>``; 401 otherwise."""
     control_token: str | None = None
     """With a token, the control API needs it from every caller; without, it answers loopback callers only."""
+    quiet: bool = False
+    """No start-up banner and no per-request log line."""
+    state: Path | None = None
+    """A snapshot (the ``GET /_mock/state`` format) loaded at start-up (stateful mode)."""
+    openapi: Path | None = None
+    """A Letta OpenAPI document served in place of the shipped one."""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

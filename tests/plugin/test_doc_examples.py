@@ -1,9 +1,9 @@
-"""The README's Python examples, run as they are written, so the documentation cannot rot.
+"""The Python examples of README.md and of every page in docs/, run as they are written.
 
-Every ```` ```python ```` block under a heading that names pytest or Python is an example: one that
-defines ``def test_...`` runs as a test module in an inner pytest session (with every installed
-plugin, as in a user's suite); any other runs as a script. Both run in a fresh interpreter with
-warnings as errors. A fragment that is not meant to run takes another info string (```` ```text ````).
+Every ```` ```python ```` block is an example: one that defines ``def test_...`` runs as a test module
+in an inner pytest session (with every installed plugin, as in a user's suite); any other runs as a
+script. Both run in a fresh interpreter with warnings as errors. A fragment that is not meant to run
+takes another info string (```` ```text ```` or ```` ```py ````).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import pytest
 
 from .support import run_inner
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("**/*.md"))]
 _HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>[^\s`]*)")
 _TEST_FUNCTION = re.compile(r"^(?:async\s+)?def\s+test_\w*\s*\(", re.MULTILINE)
@@ -27,18 +28,19 @@ _TEST_FUNCTION = re.compile(r"^(?:async\s+)?def\s+test_\w*\s*\(", re.MULTILINE)
 class Example:
     heading: str
     line: int
-    """1-based line of the opening fence in README.md."""
+    """1-based line of the opening fence in its page."""
     code: str
+    page: str = "README.md"
 
     @property
     def tests(self) -> int:
         return len(_TEST_FUNCTION.findall(self.code))
 
     def __str__(self) -> str:
-        return f"{self.heading} (README.md:{self.line})"
+        return f"{self.heading} ({self.page}:{self.line})"
 
 
-def python_examples(text: str) -> list[Example]:
+def python_examples(text: str, page: str = "README.md") -> list[Example]:
     """The ```python blocks of a Markdown text, each with the heading it sits under."""
     examples: list[Example] = []
     heading = ""
@@ -53,7 +55,7 @@ def python_examples(text: str) -> list[Example]:
             continue
         end = _closing(lines, index, fence.group("fence"))  # a `#` inside a block is no heading
         if fence.group("info") == "python":
-            examples.append(Example(heading, index + 1, "\n".join(lines[index + 1 : end]) + "\n"))
+            examples.append(Example(heading, index + 1, "\n".join(lines[index + 1 : end]) + "\n", page))
         index = end + 1
     return examples
 
@@ -64,19 +66,20 @@ def _closing(lines: list[str], opening: int, fence: str) -> int:
         stripped = lines[index].strip()
         if len(stripped) >= len(fence) and set(stripped) == {fence[0]}:
             return index
-    raise AssertionError(f"README.md:{opening + 1}: the code block is never closed")
+    raise AssertionError(f"line {opening + 1}: the code block is never closed")
 
 
-def runnable(examples: list[Example]) -> list[Example]:
-    return [one for one in examples if "pytest" in one.heading or "Python" in one.heading]
-
-
-EXAMPLES = runnable(python_examples(README.read_text(encoding="utf-8")))
+EXAMPLES = [
+    example
+    for page in PAGES
+    for example in python_examples(page.read_text(encoding="utf-8"), str(page.relative_to(ROOT)))
+]
 
 
 def test_the_readme_has_examples_of_both_kinds() -> None:
-    assert [one for one in EXAMPLES if one.tests], "no ```python test module under a pytest/Python heading"
-    assert [one for one in EXAMPLES if not one.tests], "no ```python script under a pytest/Python heading"
+    readme = [one for one in EXAMPLES if one.page == "README.md"]
+    assert [one for one in readme if one.tests], "no ```python test module in README.md"
+    assert [one for one in readme if not one.tests], "no ```python script in README.md"
 
 
 def test_examples_are_found_with_their_headings() -> None:
@@ -101,11 +104,11 @@ async def test_two():
     pass
 ~~~
 """
-    first, second = python_examples(text)
+    first, second = python_examples(text, "docs/page.md")
 
     assert (first.heading, first.line, first.code, first.tests) == ("Title", 3, "first = 1\n", 0)
     assert (second.heading, second.line, second.tests) == ("Using it from pytest", 13, 2)
-    assert runnable([first, second]) == [second]
+    assert str(second) == "Using it from pytest (docs/page.md:13)"
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=str)

@@ -27,6 +27,7 @@ from mockserver._faults import FaultLayer, Faults, Scope
 from mockserver._fixtures import load_response_fixtures
 from mockserver._http import JSON, ApiContext, api_endpoint, control_endpoint, error_response
 from mockserver._journal import RequestJournal
+from mockserver._observers import Event
 from mockserver._resources import data_dir
 from mockserver._schemas import SchemaSet
 from mockserver._served import served_document
@@ -89,7 +90,7 @@ def _build(config: Config, table: OperationTable) -> Parts:
         journal_size=config.journal_size,
     )
     callbacks = CallbackDispatcher(settings, sim.now)
-    sim.finished.append(callbacks.on_finished)
+    sim.observe(Event.FINISHED, callbacks.on_finished)
     stateful = StatefulBackend(
         sim,
         trace_spans=fixtures.get("retrieve_trace_for_run"),
@@ -156,14 +157,14 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if parts.stateful is not None:
-            parts.stateful.start_ticker()
+            parts.stateful.sim.start_ticker()
         if parts.callbacks is not None:
             parts.callbacks.start()  # callbacks of runs and jobs seeded from state fixtures
         try:
             yield
         finally:
             if parts.stateful is not None:
-                await parts.stateful.stop_ticker()
+                await parts.stateful.sim.stop_ticker()
             if parts.callbacks is not None:
                 await parts.callbacks.close()
 

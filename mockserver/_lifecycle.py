@@ -7,11 +7,26 @@ checks one step and raises :class:`IllegalTransition` for anything else.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Literal
 
 JobStatus = Literal["created", "running", "completed", "failed", "pending", "cancelled", "expired"]
 RunStatus = Literal["created", "running", "completed", "failed", "cancelled"]
 Kind = Literal["job", "run"]
+"""Which transition table: batches are jobs."""
+
+
+class RecordKind(StrEnum):
+    """What a stored record is; equal to its name as a string (``RecordKind.BATCH == "batch"``)."""
+
+    BATCH = "batch"
+    JOB = "job"
+    RUN = "run"
+
+    @property
+    def table_kind(self) -> Kind:
+        return "run" if self is RecordKind.RUN else "job"
+
 
 JOB_STATUSES: tuple[JobStatus, ...] = (
     "created",
@@ -26,7 +41,8 @@ RUN_STATUSES: tuple[RunStatus, ...] = ("created", "running", "completed", "faile
 
 JOB_TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled", "expired"})
 RUN_TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
-ACTIVE: frozenset[str] = frozenset({"created", "running"})
+ACTIVE: tuple[str, ...] = ("created", "running")
+"""What `active` filters and the "active" routes mean, for jobs and runs alike."""
 
 _JOB_ENDS = frozenset({"completed", "failed", "cancelled", "expired"})
 JOB_TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -60,6 +76,14 @@ STOP_REASON_STATUS: Mapping[str, RunStatus] = {
     "max_tokens_exceeded": "failed",
     "context_window_overflow_in_system_prompt": "failed",
     "insufficient_credits": "failed",
+    "cancelled": "cancelled",
+}
+
+
+# The stop reason a run ending in a status gets when nobody said which.
+STOP_REASON_FOR_STATUS: Mapping[str, str] = {
+    "completed": "end_turn",
+    "failed": "error",
     "cancelled": "cancelled",
 }
 

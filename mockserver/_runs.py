@@ -27,7 +27,6 @@ DEFAULT_EXCHANGE: tuple[dict[str, Any], ...] = (
         "content": "Tomorrow looks sunny, with a light breeze in the afternoon.",
     },
 )
-_STOP_REASON_FOR = {"completed": "end_turn", "failed": "error", "cancelled": "cancelled"}
 
 
 class SeedError(ValueError):
@@ -57,7 +56,7 @@ def _final(spec: dict[str, Any]) -> tuple[str, str, str | None]:
     start = spec.get("status", "created")
     stop_reason = spec.get("stop_reason")
     if lifecycle.is_terminal("run", start):
-        stop_reason = stop_reason or _STOP_REASON_FOR[start]
+        stop_reason = stop_reason or lifecycle.STOP_REASON_FOR_STATUS[start]
         implied = lifecycle.STOP_REASON_STATUS[stop_reason]
         if implied != start:
             raise SeedError(

@@ -7,7 +7,6 @@ starts, so the real port is known at once even when port 0 was asked for.
 from __future__ import annotations
 
 import contextlib
-import gc
 import ipaddress
 import signal
 import socket
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from mockserver import _gc_freeze
 from mockserver._app import Parts, create_app
 from mockserver._config import Config
 from mockserver._handle import MockControls
@@ -82,13 +82,7 @@ def serve(config: Config) -> int:
     except (ValueError, OSError) as exc:
         print(f"letta-mockserver: cannot start: {exc}", file=sys.stderr)
         return 2
-    # A server process of its own: what start-up built lives as long as the process, so the
-    # cyclic collector need not scan it again; the store is frozen as it grows (`_grew`).
-    app: Any = server.config.app
-    parts = getattr(app.state, "parts", None)
-    if parts is not None and parts.stateful is not None:
-        parts.stateful.sim.freeze_gc = True
-    gc.freeze()
+    _gc_freeze.arm()  # a server process of its own: see the seam's measurement
     try:
         sock = bind(config.host, config.port)
     except OSError as exc:

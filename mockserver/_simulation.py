@@ -1,17 +1,27 @@
 """The stateful simulation: stored jobs, batches and runs moving along their lifecycles.
 
-Every future change is an entry in one time-ordered heap (``_schedule``), applied with its
-own due time. The simulation runs on the server's event loop and never awaits while changing
-state, so a request always sees a consistent store.
+One class owns everything the simulated world is made of: the schedule (one time-ordered heap,
+each change applied with its own due time), ids and random generators, the observers, and the
+ticker that settles the schedule on the system clock. Runs' behaviour lives in
+``_simulation_runs`` as functions of this class. The simulation runs on the server's event loop
+and never awaits while changing state, so a request always sees a consistent store.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import random
+from contextlib import suppress
 from typing import Any
 
+from mockserver import _gc_freeze
 from mockserver import _lifecycle as lifecycle
+from mockserver import _simulation_runs as run_lifecycle
 from mockserver._clock import Clock
+from mockserver._generate import prefixed_id
+from mockserver._lifecycle import RecordKind
+from mockserver._observers import Event, Observer, Observers
 from mockserver._records import (
     BatchItem,
     JobRecord,
@@ -23,32 +33,114 @@ from mockserver._records import (
     stamp,
 )
 from mockserver._scenarios import Scenarios
-from mockserver._schedule import RUNNING_SHARE
-from mockserver._simulation_runs import _STOP_REASON_FOR, RunSimulation
+from mockserver._schedule import RUNNING_SHARE, Schedule
 from mockserver._store import Collection
 
+TICK_SECONDS = 0.1
+"""The longest the system-clock ticker sleeps between two looks at the schedule."""
 
-class Simulation(RunSimulation):
-    """Stored jobs, batches and runs on one schedule (the runs are in ``_simulation_runs``)."""
+
+class Simulation:
+    """Stored jobs, batches and runs on one schedule."""
 
     def __init__(self, clock: Clock, *, seed: int = 0, job_duration: float = 2.0) -> None:
+        self.clock = clock
+        self.schedule = Schedule(clock)
         self.job_duration = job_duration
         self.scenarios = Scenarios()
-        self.runs = Collection()
-        super().__init__(clock, seed=seed)
-        self.reset()
-
-    def reset(self) -> None:
-        # Streams following a run of the old state must end, not wait forever.
-        for run in self.runs:
-            run.deleted = True
-            self._changed(run)
+        self._seed = seed
+        self._observers = Observers()
+        self._ticker: asyncio.Task[None] | None = None
         self.jobs: dict[str, JobRecord] = {}
         self.batches: Collection[JobRecord] = Collection()
         self.plain_jobs: Collection[JobRecord] = Collection()
+        self.runs: Collection[RunRecord] = Collection()
+        self.runs_by_agent: dict[str, Collection[RunRecord]] = {}
+        self._restart()
+
+    def reset(self) -> None:
+        """Forget every record and scheduled change; ids and the clock start over."""
+        # Streams following a run of the old state must end, not wait forever.
+        for run in self.runs:
+            run.deleted = True
+            self.emit(Event.CHANGED, RecordKind.RUN, run)
+        self.jobs = {}
+        self.batches = Collection()
+        self.plain_jobs = Collection()
         self.runs = Collection()
         self.runs_by_agent = {}
         self._restart()
+
+    def _restart(self) -> None:
+        self.schedule.clear()
+        self._rng = random.Random(f"simulation:{self._seed}")
+        # Pings come and go with the connection's timing; they draw ids from their own
+        # generator so that they do not shift the ids of everything else.
+        self.rng_for_pings = random.Random(f"pings:{self._seed}")
+        self._message_seq = itertools.count(1)
+
+    # -- time ------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def settle(self) -> int:
+        """Apply every change due by now; the number applied."""
+        return self.schedule.settle()
+
+    def pending(self) -> int:
+        return self.schedule.pending()
+
+    def next_due(self) -> float | None:
+        return self.schedule.next_due()
+
+    def start_ticker(self) -> None:
+        """On the system clock, settle as changes fall due; call on the server's event loop."""
+        if self._ticker is None and self.clock.kind == "system":
+            self._ticker = asyncio.get_running_loop().create_task(self._tick(), name="letta-mockserver-clock")
+
+    async def stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+
+    async def _tick(self) -> None:
+        while True:
+            due = self.next_due()
+            wait = TICK_SECONDS if due is None else min(max(due - self.now(), 0.0), TICK_SECONDS)
+            await asyncio.sleep(wait)
+            self.settle()
+
+    # -- ids and observers -----------------------------------------------------------------
+
+    def new_id(self, prefix: str) -> str:
+        return prefixed_id(prefix, self._rng)
+
+    def observe(self, event: Event, observer: Observer) -> None:
+        """Call ``observer(kind, record)`` on every ``event`` from now on."""
+        self._observers.add(event, observer)
+
+    def emit(self, event: Event, kind: RecordKind, record: Any) -> None:
+        self._observers.emit(event, kind, record)
+
+    def stored_one(self) -> None:
+        _gc_freeze.stored_one()
+
+    # -- runs (see _simulation_runs) --------------------------------------------------------
+
+    def seed_run(self, spec: dict[str, Any]) -> RunRecord:
+        return run_lifecycle.seed(self, spec)
+
+    def schedule_run(self, record: RunRecord) -> None:
+        run_lifecycle.schedule(self, record)
+
+    def finish_run(self, record: RunRecord, status: str, stop_reason: str | None, at: float) -> None:
+        run_lifecycle.finish(self, record, status, stop_reason, at)
+
+    def delete_run(self, record: RunRecord) -> None:
+        run_lifecycle.delete(self, record)
 
     # -- jobs and batches ------------------------------------------------------------------
 
@@ -115,16 +207,16 @@ class Simulation(RunSimulation):
             return
         if record.status in ("created", "pending"):
             starts = self._batch_running if record.items else self._job_running
-            self._at(record.created + record.duration * RUNNING_SHARE, starts, record)
+            self.schedule.at(record.created + record.duration * RUNNING_SHARE, starts, record)
         for item in record.items:
             if not item.done:
-                self._at(item.finish_at, self._item_finished, record, item)
-        self._at(record.created + record.duration, self._job_finished, record)
+                self.schedule.at(item.finish_at, self._item_finished, record, item)
+        self.schedule.at(record.created + record.duration, self._job_finished, record)
 
     def _store_job(self, record: JobRecord, collection: Collection[JobRecord]) -> None:
         self.jobs[record.id] = record
         collection.add(record)
-        self._grew()
+        self.stored_one()
 
     def _set_job_status(self, record: JobRecord, status: str, at: float) -> None:
         record.body["status"] = lifecycle.move("job", record.status, status)
@@ -190,7 +282,8 @@ class Simulation(RunSimulation):
         record.body["total_duration_ns"] = ns(at - record.created)
         if record.final_stop_reason is not None:
             record.body["stop_reason"] = record.final_stop_reason
-        self._notify("batch" if record.body["job_type"] == "batch" else "job", record)
+        kind = RecordKind.BATCH if record.body["job_type"] == "batch" else RecordKind.JOB
+        self.emit(Event.FINISHED, kind, record)
 
     def apply_scenario(self, record_id: str, outcome: dict[str, Any]) -> bool:
         """Change how an unfinished job or run ends; ``False`` if there is no such unfinished record."""
@@ -201,7 +294,9 @@ class Simulation(RunSimulation):
             return True
         run = self.runs.get(record_id)
         if run is not None and not run.completed:
-            reason = outcome.get("stop_reason") or _STOP_REASON_FOR.get(outcome.get("status", ""))
+            reason = outcome.get("stop_reason") or lifecycle.STOP_REASON_FOR_STATUS.get(
+                outcome.get("status", "")
+            )
             if reason is not None:
                 run.final_stop_reason = reason
                 run.final_status = lifecycle.STOP_REASON_STATUS[reason]
@@ -240,7 +335,7 @@ class Simulation(RunSimulation):
 
     def add_run(self, record: RunRecord) -> None:
         self.runs.add(record)
-        self._grew()
+        self.stored_one()
         self.runs_by_agent.setdefault(record.body["agent_id"], Collection()).add(record)
         self.schedule_run(record)
 

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import suppress
 from typing import Any, TypeVar
 
+from mockserver import _lifecycle as lifecycle
 from mockserver import _sse
 from mockserver._backend import JsonReply, Reply, StreamReply
 from mockserver._errors import BadRequest, Gone, NotFound
 from mockserver._generate import prefixed_id
+from mockserver._lifecycle import RecordKind
+from mockserver._observers import Event
 from mockserver._records import JobRecord, RunRecord, date_stamp, usage_of
 from mockserver._requests import ParsedRequest
 from mockserver._simulation import Simulation
 from mockserver._store import Collection, Keyed, UnknownCursor
 
-_ACTIVE = ("created", "running")
 STREAM_EXPIRY_SECONDS = 3 * 60 * 60
 R = TypeVar("R", bound=Keyed)
 
@@ -52,8 +53,7 @@ class StatefulBackend:
         self._ping_interval = ping_interval
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._closing = False
-        self._ticker: asyncio.Task[None] | None = None
-        sim.changed.append(self._wake_streams)
+        sim.observe(Event.CHANGED, self._wake_streams)
         self._handlers: Mapping[str, Callable[[ParsedRequest], Reply]] = {
             "create_batch": self._create_batch,
             "list_batches": lambda r: self._list_jobs(r, self.sim.batches),
@@ -78,29 +78,9 @@ class StatefulBackend:
         }
 
     async def handle(self, request: ParsedRequest) -> Reply:
-        self.start_ticker()
+        self.sim.start_ticker()  # an app served without its lifespan (httpx's ASGI transport)
         self.sim.settle()
         return self._handlers[request.operation.operation_id](request)
-
-    # -- the system clock's ticker ---------------------------------------------------------
-
-    def start_ticker(self) -> None:
-        if self._ticker is None and self.sim.clock.kind == "system":
-            self._ticker = asyncio.get_running_loop().create_task(self._tick(), name="letta-mockserver-clock")
-
-    async def stop_ticker(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
-
-    async def _tick(self) -> None:
-        while True:
-            due = self.sim.next_due()
-            wait = 0.1 if due is None else min(max(due - self.sim.now(), 0.0), 0.1)
-            await asyncio.sleep(wait)
-            self.sim.settle()
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -173,7 +153,7 @@ class StatefulBackend:
         source = query.get("source_id")
 
         def where(record: JobRecord) -> bool:
-            if active and record.status not in _ACTIVE:
+            if active and record.status not in lifecycle.ACTIVE:
                 return False
             return source is None or (record.body.get("metadata") or {}).get("source_id") == source
 
@@ -223,7 +203,7 @@ class StatefulBackend:
         agents = set(query.get("agent_ids") or ()) if agent is None else set()
         statuses = query.get("statuses")
         if active_route or (query.get("active") and not statuses):
-            statuses = list(_ACTIVE)
+            statuses = list(lifecycle.ACTIVE)
         wanted = {
             name: query[name]
             for name in ("background", "stop_reason", "conversation_id")
@@ -294,7 +274,8 @@ class StatefulBackend:
         pings = body.get("include_pings", True) is not False
         return StreamReply(self._events(run, starting_after, pings))
 
-    def _wake_streams(self, run: RunRecord) -> None:
+    def _wake_streams(self, kind: RecordKind, run: RunRecord) -> None:
+        del kind  # only runs change observably
         for event in self._waiters.get(run.id, ()):
             event.set()
 
@@ -314,7 +295,6 @@ class StatefulBackend:
         self._waiters.setdefault(run.id, set()).add(event)
         try:
             while True:
-                self.sim.settle()
                 event.clear()
                 for message in run.messages:
                     if message.seq > sent:

@@ -205,6 +205,7 @@ async def _bad_stream(request: Request) -> Response:
     return Response('data: {"message_type": "nonsense"}\n\ndata: [DONE]\n\n', media_type="text/event-stream")
 
 
+@pytest.mark.slow
 def test_by_id_operations_without_ids_say_why_their_bodies_went_unchecked() -> None:
     app = Starlette(routes=[Route("/v1/runs/", _no_runs), Route("/v1/runs/{run_id}", _unknown_run)])
     with serving(app) as url:

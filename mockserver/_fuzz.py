@@ -6,44 +6,43 @@ the same requests broken on purpose) and reports every answer that breaks the co
 - ``server_error``: any 5xx;
 - ``undocumented_status``: a status the document does not list for the operation (beside
   the generic error answers 400/401/404/410 that every route may give);
-- ``response_schema``: a body that does not match the documented schema of its status;
-- ``invalid_accepted``: a broken request answered with 2xx.
+- ``response_schema``: a body that does not match the documented schema of its status
+  (a stream: each of its ``data:`` events);
+- ``invalid_accepted``: a broken request answered with 2xx;
+- ``connection``: the request failed at the HTTP level.
+
+A check that cannot fail protects nobody, so the run also says what it could *not* check
+(``_fuzz_report``): an operation whose documented success body was never validated
+(``no_success``), a server that refused every request (``unauthenticated``), a base URL under
+which nothing exists (``wrong_base_url``). By-id operations get real ids (``_fuzz_setup``) in
+every other example, so that their 200 bodies are validated too.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, TextIO
 
 import httpx
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from mockserver._schemas import SchemaSet
+from mockserver._fuzz_report import Finding, OperationResult, as_json, outcome, summary
+from mockserver._fuzz_setup import MUTATING, Ids, discover
+from mockserver._schemas import SchemaSet, Violation
 from mockserver._spec import Operation, OperationTable, default_table
 from mockserver.strategies import OperationRequest, from_operation
 
 GENERIC_ERRORS = frozenset({400, 401, 404, 410})
 """Statuses every route may answer with ``{"detail": ...}``, documented by the served document."""
+SSE = "text/event-stream"
 
-
-@dataclass
-class Finding:
-    operation_id: str
-    kind: str
-    message: str
-    request: str
-
-
-@dataclass
-class OperationResult:
-    operation_id: str
-    sent: int = 0
-    statuses: dict[int, int] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
+__all__ = ["Finding", "Fuzzer", "OperationResult", "main"]
 
 
 def _describe(method: str, url: str, params: Iterable[tuple[str, str]], body: Any) -> str:
@@ -79,7 +78,25 @@ def _breakages(op: Operation) -> list[str]:
     return found
 
 
+def _events(text: str) -> list[Any] | str:
+    """The JSON payloads of an event stream's ``data:`` lines (``[DONE]`` left out), or what is wrong."""
+    payloads = []
+    for line in text.splitlines():
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            continue
+        try:
+            payloads.append(json.loads(data))
+        except ValueError:
+            return f"a data line is not JSON: {data[:100]!r}"
+    return payloads
+
+
 class Fuzzer:
+    """Sends each operation's requests and records what came back in an :class:`OperationResult`."""
+
     def __init__(
         self,
         client: httpx.Client,
@@ -88,6 +105,7 @@ class Fuzzer:
         examples: int = 20,
         seed: int = 0,
         progress: TextIO | None = None,
+        ids: Ids | None = None,
     ) -> None:
         self.client = client
         self.table = table or default_table()
@@ -95,6 +113,32 @@ class Fuzzer:
         self.examples = examples
         self.seed = seed
         self.progress = progress
+        self.ids = ids or Ids()
+
+    def _body_violations(
+        self, op: Operation, status: int, response: httpx.Response
+    ) -> list[Violation] | str | None:
+        """The body judged by its documented schema: violations, a complaint, or None if it has none."""
+        spec = op.responses.get(status)
+        if spec is None:
+            return None
+        if SSE in response.headers.get("content-type", "") and SSE in spec.media_types:
+            events = _events(response.text)
+            if isinstance(events, str):
+                return events
+            pointer = spec.media_types[SSE]
+            return [
+                v
+                for i, event in enumerate(events)
+                for v in self.schemas.violations(pointer, event, ("response", "event", i))
+            ]
+        if spec.json_pointer is None:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            return "the body is not JSON"
+        return self.schemas.violations(spec.json_pointer, body, ("response",))
 
     def _check(
         self, op: Operation, result: OperationResult, response: httpx.Response, shown: str, valid: bool
@@ -109,21 +153,27 @@ class Fuzzer:
         if status >= 500:
             report("server_error", f"{status}: {response.text[:200]}")
             return
+        success = 200 <= status < 300 and status in op.responses
         if not valid and 200 <= status < 300:
             report("invalid_accepted", f"a broken request was answered {status}")
         if status not in op.responses and status not in GENERIC_ERRORS:
             report("undocumented_status", f"{status} is not documented for {op.label}")
             return
-        spec = op.responses.get(status)
-        pointer = spec.json_pointer if spec is not None else None
-        if pointer is None or "text/event-stream" in response.headers.get("content-type", ""):
+        if success and valid:
+            result.success += 1
+        judged = self._body_violations(op, status, response)
+        if judged is None:
             return
-        try:
-            body = response.json()
-        except ValueError:
-            report("response_schema", f"{status} answered a body that is not JSON")
+        result.checked += 1
+        if success:
+            result.success_checked += 1
+        if isinstance(judged, str):
+            result.failed += 1
+            report("response_schema", f"{status}: {judged}")
             return
-        for violation in self.schemas.violations(pointer, body, ("response",))[:3]:
+        if judged:
+            result.failed += 1
+        for violation in judged[:3]:
             where = ".".join(map(str, violation.loc))
             report("response_schema", f"{status} {where}: {violation.detail or violation.msg}")
 
@@ -137,20 +187,27 @@ class Fuzzer:
         return self.client.request(method, url, params=query, json=body)
 
     def fuzz_operation(self, op: Operation, tick: Callable[[], None]) -> OperationResult:
-        result = OperationResult(op.operation_id)
+        """Send ``examples`` requests for ``op`` (each also broken, where it can be) and judge the answers."""
+        result = OperationResult(op.operation_id, has_path_params=bool(op.params_in("path")))
+        name, pool, result.unchecked_reason = self.ids.pool(op)
+        counter = itertools.count()
         breakages = _breakages(op)
         hows = st.sampled_from(breakages) if breakages else st.none()
 
+        @hypothesis_seed(self.seed)
         @settings(
             max_examples=self.examples,
             deadline=None,
             database=None,
-            derandomize=True,
             phases=[Phase.generate],
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         )
         @given(request=from_operation(op.operation_id), how=hows)
         def one(request: OperationRequest, how: str | None) -> None:
+            index = next(counter)
+            if name is not None and pool and index % 2 == 0:
+                # Every other example names a record that exists, so that its 200 body is judged.
+                request = replace(request, path={**request.path, name: pool[(index // 2) % len(pool)]})
             shown = _describe(op.method, request.url, request.params, request.body)
             try:
                 response = self._send(op.method, request.url, list(request.params), request.body, None)
@@ -171,6 +228,7 @@ class Fuzzer:
         return result
 
     def run(self, operation_ids: Iterable[str]) -> list[OperationResult]:
+        """Fuzz the operations, those that cancel or delete last; results in the order asked."""
         ops = [self.table[operation_id] for operation_id in operation_ids]
         total = len(ops) * self.examples
         done = 0
@@ -180,10 +238,13 @@ class Fuzzer:
             done += 1
             self._draw(done, total)
 
-        results = [self.fuzz_operation(op, tick) for op in ops]
+        # Cancelling or deleting first (or deleting before cancelling) would leave the operations
+        # after them only 404s to judge.
+        ordered = sorted(ops, key=lambda op: (op.method in MUTATING, op.method == "DELETE"))
+        by_id = {op.operation_id: self.fuzz_operation(op, tick) for op in ordered}
         if self.progress is not None:
             self.progress.write("\n")
-        return results
+        return [by_id[op.operation_id] for op in ops]
 
     def _draw(self, done: int, total: int) -> None:
         if self.progress is None:
@@ -194,34 +255,45 @@ class Fuzzer:
         self.progress.flush()
 
 
-def summary(results: list[OperationResult]) -> str:
-    """A markdown table, one row per operation, then every finding."""
-    lines = ["| operation | requests | statuses | findings |", "|---|---|---|---|"]
-    for result in results:
-        statuses = ", ".join(f"{code}: {n}" for code, n in sorted(result.statuses.items()))
-        lines.append(f"| {result.operation_id} | {result.sent} | {statuses} | {len(result.findings)} |")
-    findings = [f for result in results for f in result.findings]
-    lines.append("")
-    lines.append(f"{len(findings)} finding(s) in {sum(r.sent for r in results)} request(s).")
-    for finding in findings[:200]:
-        lines.append(f"- {finding.operation_id} [{finding.kind}] {finding.message}\n    {finding.request}")
-    return "\n".join(lines)
+def _headers(api_key: str | None, headers: Sequence[tuple[str, str]]) -> dict[str, str]:
+    sent = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    sent.update(dict(headers))  # an explicit --header wins over --api-key
+    return sent
 
 
-def main(base_url: str, operations: list[str] | None, examples: int, seed: int, api_key: str | None) -> int:
+def main(
+    base_url: str,
+    operations: list[str] | None = None,
+    examples: int = 20,
+    seed: int = 0,
+    api_key: str | None = None,
+    *,
+    headers: Sequence[tuple[str, str]] = (),
+    allow_no_success: bool = False,
+    json_output: bool = False,
+    out: TextIO | None = None,
+    progress: TextIO | None = None,
+) -> int:
+    """Run the fuzz command; its exit status (0 clean, 1 findings, 2 bad usage or unreachable)."""
+    out = out or sys.stdout
     table = default_table()
     selected = operations or list(table)
     unknown = [name for name in selected if name not in table]
     if unknown:
         print(f"letta-mockserver fuzz: unknown operation(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=base_url, headers=_headers(api_key, headers), timeout=30) as client:
         try:
             client.get("/openapi.json")
         except httpx.HTTPError as exc:
             print(f"letta-mockserver fuzz: cannot reach {base_url}: {exc}", file=sys.stderr)
             return 2
-        results = Fuzzer(client, table=table, examples=examples, seed=seed, progress=sys.stderr).run(selected)
-    print(summary(results))
-    return 1 if any(result.findings for result in results) else 0
+        ids = discover(client, (table[name] for name in selected))
+        fuzzer = Fuzzer(
+            client, table=table, examples=examples, seed=seed, progress=progress or sys.stderr, ids=ids
+        )
+        results = fuzzer.run(selected)
+    judged = outcome(results, base_url, allow_no_success=allow_no_success)
+    judged.notes = ids.notes
+    print(as_json(judged, ids.as_dict()) if json_output else summary(judged), file=out)
+    return judged.exit_status

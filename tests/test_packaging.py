@@ -39,6 +39,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+@pytest.mark.slow
 def test_wheel_contains_schemas_fixtures_and_marker(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -48,6 +49,7 @@ def test_wheel_contains_schemas_fixtures_and_marker(wheel: Path) -> None:
     assert "mockserver/py.typed" in names
 
 
+@pytest.mark.slow
 def test_installed_wheel_finds_schemas_and_fixtures_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(

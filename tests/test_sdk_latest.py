@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # see pyproject's `slow` marker: the fast loop skips it
+
 REPO = Path(__file__).resolve().parent.parent
 INNER_SUITE = "tests/sdk_latest"
 

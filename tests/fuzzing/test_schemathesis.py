@@ -20,6 +20,8 @@ import pytest
 
 from mockserver import MockServer
 
+pytestmark = pytest.mark.slow  # see pyproject's `slow` marker: the fast loop skips it
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("LETTA_MOCK_EXAMPLES", "8"))
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"

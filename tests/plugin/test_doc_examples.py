@@ -111,6 +111,7 @@ async def test_two():
     assert str(second) == "Using it from pytest (docs/page.md:13)"
 
 
+@pytest.mark.slow  # an inner session or interpreter per example
 @pytest.mark.parametrize("example", EXAMPLES, ids=str)
 def test_readme_example_runs(pytester: pytest.Pytester, example: Example) -> None:
     if example.tests:

@@ -32,6 +32,8 @@ from .support import (
     read_response,
 )
 
+pytestmark = pytest.mark.slow  # see pyproject's `slow` marker: the fast loop skips it
+
 ServerFactory = Callable[..., MockServer]
 LIMIT = 256 * MIB
 

@@ -20,6 +20,8 @@ import pytest
 from .catalogue import AGENT
 from .support import measured, spawn
 
+pytestmark = pytest.mark.slow  # see pyproject's `slow` marker: the fast loop skips it
+
 CLIENTS = 64
 BATCHES = 10_000
 WALKERS = 4

@@ -203,6 +203,7 @@ def _self_status(name: str) -> int:
     raise AssertionError(name)
 
 
+@pytest.mark.slow
 def test_a_256_mib_answer_is_read_but_not_kept(dedicated: Callable[..., httpx.Client]) -> None:
     """The answer is drained as it comes (only its status is recorded): no memory to speak of."""
     http = dedicated()
@@ -290,6 +291,7 @@ def test_clients_leaving_a_run_stream_free_it(server_factory: ServerFactory) -> 
 # -- shutdown ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_shutdown_with_streams_and_callbacks_in_flight_is_clean_and_prompt(
     tmp_path: Path, signum: signal.Signals

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockserver._requestlog import LOGGER as _REQUEST_LOG
+from mockserver._requestlog import log_request
 from mockserver._schemas import Violation
 
 _BODY_LIMIT = 64 * 1024
@@ -139,6 +141,8 @@ class RequestJournal:
             len(body) > _BODY_LIMIT,
         )
         self.entries.append(entry)
+        if _REQUEST_LOG.isEnabledFor(30 if found else 20):  # WARNING for a violation, else INFO
+            log_request(entry)
         if operation_id is not None:
             self.exercised.setdefault(operation_id, Counter())[status] += 1
         for violation in found:

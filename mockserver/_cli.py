@@ -184,7 +184,10 @@ def flag_table() -> str:
             flag = f"`{flag_of(name)}`" if setting.switch else f"`{flag_of(name)} {_metavar(name, setting)}`"
             if setting.switch:
                 flag += f", `--no-{flag_of(name)[2:]}`"
-            meaning = f"{setting.help}; {setting.rule}".replace("|", "\\|")
+            meaning = setting.help
+            if not (setting.switch or setting.choices):
+                meaning += f"; must be {setting.rule}"
+            meaning = meaning.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
             lines.append(f"| {flag} | `{env_of(name)}` | {shown_default(setting, default)} | {meaning} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -190,10 +190,22 @@ class Config:
     )
     validation: Level = field(
         default="strict",
-        metadata=_choice(LEVELS, "how much of the request schema is enforced (422 on violations)", "server"),
+        metadata=_choice(
+            LEVELS,
+            "requests are checked against the schema (422 on violations): strict, everything it says;"
+            " lenient, types, required fields and enums only; off, nothing",
+            "server",
+        ),
     )
     seed: int = field(
-        default=0, metadata=_integer(None, None, "seed of the generated data", "behaviour", metavar="N")
+        default=0,
+        metadata=_integer(
+            None,
+            None,
+            "seed of ids and generated data: the same seed gives the same answers",
+            "behaviour",
+            metavar="N",
+        ),
     )
     responses: Literal["realistic", "fuzz"] = field(
         default="realistic",
@@ -207,7 +219,7 @@ class Config:
         default=None,
         metadata=_path(
             "directory",
-            "directory of <operationId>.json response fixtures and state seeds",
+            "response fixtures (<operationId>.json) and state seeds (batches.json, jobs.json, runs.json)",
             "behaviour",
             "the shipped fixtures/",
         ),
@@ -243,7 +255,9 @@ class Config:
     )
     callback_retries: int = field(
         default=0,
-        metadata=_integer(0, 10, "retries after a failed callback, with backoff", "callbacks", metavar="N"),
+        metadata=_integer(
+            0, 10, "retries after a failed callback (0.5 s backoff, doubling)", "callbacks", metavar="N"
+        ),
     )
     callback_concurrency: int = field(
         default=16, metadata=_integer(1, 1024, "callbacks delivered at once", "callbacks", metavar="N")
@@ -252,7 +266,7 @@ class Config:
         default=frozenset(),
         metadata={
             "setting": Setting(
-                "only these hosts may receive callbacks",
+                "the only hosts completion callbacks may reach",
                 "callbacks",
                 _hosts,
                 "comma-separated host names",

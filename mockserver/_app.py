@@ -42,7 +42,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = f"{exc.detail}: no operation at {request.method} {request.url.path}"
     if exc.status_code == 405 and exc.headers:
         detail += f"; allowed: {exc.headers.get('Allow', '')}"
-    log_unrouted(request.method, request.url.path, exc.status_code)
+    log_unrouted(request.method, request.scope["path"], exc.status_code)
     return JSON({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 

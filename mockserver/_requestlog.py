@@ -86,6 +86,10 @@ def log_request(entry: _Entry) -> None:
     if entry.violations:
         line += " " + violation_text(entry.violations)
         level = logging.WARNING
+    if not line.isprintable():
+        # The path is percent-decoded and violations quote what was sent: a newline there would
+        # forge a log line of its own.
+        line = line.encode("unicode_escape").decode("ascii")
     extra = {
         "method": entry.method,
         "path": entry.path,
@@ -94,12 +98,16 @@ def log_request(entry: _Entry) -> None:
         "operation_id": entry.operation_id,
         "fault": entry.fault,
     }
-    LOGGER.log(level, "%s", line, extra=extra)
+    # makeRecord + handle is what log() does, less its walk up the stack for the caller (which is
+    # always this function): the console log is on by default, so this is on every request's path.
+    LOGGER.handle(LOGGER.makeRecord(LOGGER.name, level, __file__, 0, line, (), None, "log_request", extra))
 
 
 def log_unrouted(method: str, path: str, status: int) -> None:
     """Log a request no operation answers (404, 405): the journal never sees those."""
     if LOGGER.isEnabledFor(logging.INFO):
+        if not path.isprintable():
+            path = path.encode("unicode_escape").decode("ascii")
         LOGGER.info("%s %s %d (no operation here)", method, path, status, extra={"status": status})
 
 

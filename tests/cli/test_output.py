@@ -46,6 +46,7 @@ def test_one_line_per_request_with_the_violation_and_the_fault(tmp_path: Path) -
         assert http.get("/v1/runs/", params={"limit": 2}).status_code == 200
         assert http.post("/v1/messages/batches", json=BAD_AGENT).status_code == 422
         assert http.get("/v1/nope").status_code == 404
+        assert http.get("/v1/nope%0A00:00:00 INFO    forged").status_code == 404
         http.post(
             "/_mock/faults", json={"operation": "list_runs", "drop": True, "times": 1}
         ).raise_for_status()
@@ -64,9 +65,11 @@ def test_one_line_per_request_with_the_violation_and_the_fault(tmp_path: Path) -
     )
     assert "String should match pattern" in message
     assert lines[2] == ("INFO", "GET /v1/nope 404 (no operation here)")
-    assert lines[3] == ("INFO", "GET /v1/runs/ connection dropped (injected fault)")
-    assert lines[4] == ("INFO", "GET /v1/runs/ 503 (injected fault: error 503)")
-    assert len(lines) == 5, "the control API is not logged"
+    # A newline in the (percent-decoded) path cannot forge a line of its own.
+    assert lines[3] == ("INFO", "GET /v1/nope\\n00:00:00 INFO    forged 404 (no operation here)")
+    assert lines[4] == ("INFO", "GET /v1/runs/ connection dropped (injected fault)")
+    assert lines[5] == ("INFO", "GET /v1/runs/ 503 (injected fault: error 503)")
+    assert len(lines) == 6, "the control API is not logged"
     # The drop is the fault it is, not a crash of the app.
     assert "ASGI callable" not in served.stderr
     assert "ERROR" not in served.stderr

@@ -11,6 +11,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from logging import INFO, WARNING
 from typing import Any
 
 from mockserver._requestlog import LOGGER as _REQUEST_LOG
@@ -141,7 +142,7 @@ class RequestJournal:
             len(body) > _BODY_LIMIT,
         )
         self.entries.append(entry)
-        if _REQUEST_LOG.isEnabledFor(30 if found else 20):  # WARNING for a violation, else INFO
+        if _REQUEST_LOG.isEnabledFor(WARNING if found else INFO):
             log_request(entry)
         if operation_id is not None:
             self.exercised.setdefault(operation_id, Counter())[status] += 1

@@ -28,6 +28,7 @@ from mockserver._fixtures import load_response_fixtures
 from mockserver._http import JSON, ApiContext, api_endpoint, control_endpoint, error_response
 from mockserver._journal import RequestJournal
 from mockserver._observers import Event
+from mockserver._requestlog import index, log_unrouted
 from mockserver._resources import data_dir
 from mockserver._schemas import SchemaSet
 from mockserver._served import served_document
@@ -42,6 +43,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = f"{exc.detail}: no operation at {request.method} {request.url.path}"
     if exc.status_code == 405 and exc.headers:
         detail += f"; allowed: {exc.headers.get('Allow', '')}"
+    log_unrouted(request.method, request.scope["path"], exc.status_code)
     return JSON({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
@@ -146,6 +148,13 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
         return JSON(served)
 
     routes.append(Route("/openapi.json", openapi, methods=["GET"]))
+    home = index(config.mode)
+
+    async def root(_request: Request) -> Response:
+        # Not an operation of the API (nor in its document): a person's first request finds the way here.
+        return JSON(home)
+
+    routes.append(Route("/", root, methods=["GET"]))
     by_path: dict[str, dict[str, ControlRoute]] = {}
     for control_route in parts.control.routes():
         by_path.setdefault(control_route.path, {})[control_route.method] = control_route

@@ -1,207 +1,103 @@
 """The command line: ``letta-mockserver serve [flags]``; every flag also reads ``LETTA_MOCK_*``.
 
-A thin layer: it builds a :class:`Config` (the same one the pytest plugin builds) and hands
-it to the server. Bad flags and bad environment values exit with status 2 and a message.
+A thin layer built from the one declaration of the settings (``Config``'s fields, see
+``_config``): the ``serve`` flags, their environment variables and the flag table of
+docs/cli.md all come from it. A bad flag or variable is one line on stderr and exit status 2.
+Variables are read only when a server is to be built, so that a bad one cannot break
+``--help``, ``--version`` or ``fuzz``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shlex
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
-from mockserver._clock import CLOCK_KINDS
-from mockserver._config import DEFAULT_PORT, LOG_LEVELS, MODES, Config
+from mockserver import __version__
+from mockserver._config import GROUPS, Config, Setting, env_of, flag_of, settings
 from mockserver._fuzz_args import configure as configure_fuzz
 from mockserver._fuzz_args import run as run_fuzz
-from mockserver._schemas import LEVELS
 
-ENV_PREFIX = "LETTA_MOCK_"
-
-
-def _port(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise ValueError(text)
-    return value
+PROG = "letta-mockserver"
+_TOP_LEVEL = ("-h", "--help", "--version")
+_ARGPARSE_VALUE = re.compile(r"^argument (?P<flag>[^:]+): invalid (?P<kind>\w+) value: (?P<value>.*)$")
+_KINDS = {"int": "an integer", "float": "a number", "_positive": "an integer of at least 1"}
 
 
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 31_536_000:  # also refuses NaN
-        raise ValueError(text)
-    return value
+class UsageError(Exception):
+    """A flag or a variable the CLI cannot use; its message is the one line the user sees."""
 
 
-def _hosts(text: str) -> frozenset[str]:
-    return frozenset(host.strip().lower() for host in text.split(",") if host.strip())
+def _one_line(message: str) -> str:
+    """argparse's own messages, reworded to say the flag, the value and what was expected."""
+    found = _ARGPARSE_VALUE.match(message)
+    if found:
+        kind = _KINDS.get(found.group("kind"))
+        value = found.group("value")
+        rule = f"must be {kind}" if kind else "is not a valid value"
+        return f"{found.group('flag')} {value}: {rule}"
+    return message.removeprefix("argument ")
 
 
-def _bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(text)
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints the whole usage block before its message; one line says more.
+        self.exit(2, f"{PROG}: {_one_line(message)} (see {self.prog} --help)\n")
 
 
-def _env(parser: argparse.ArgumentParser, name: str, convert: Callable[[str], Any], default: Any) -> Any:
-    raw = os.environ.get(ENV_PREFIX + name)
-    if raw is None:
-        return default
-    try:
-        return convert(raw)
-    except ValueError:
-        parser.error(f"environment variable {ENV_PREFIX}{name}={raw!r} is not valid")
+def shown_default(setting: Setting, default: Any) -> str:
+    """The default as the help and the docs say it."""
+    if setting.shown_default is not None:
+        return setting.shown_default
+    if setting.switch:
+        return "on" if default else "off"
+    if isinstance(default, float):
+        return f"{default:g}"
+    return str(default)
 
 
-def _choice(choices: Sequence[str]) -> Callable[[str], str]:
-    def convert(text: str) -> str:
-        if text not in choices:
-            raise ValueError(text)
-        return text
+def _metavar(name: str, setting: Setting) -> str:
+    if setting.choices:
+        return "{" + ",".join(setting.choices) + "}"
+    return setting.metavar or name.upper()
 
-    return convert
+
+def _add_serve_flags(serve: argparse.ArgumentParser) -> None:
+    groups = {group: serve.add_argument_group(group, about) for group, about in GROUPS.items()}
+    for name, setting, default in settings():
+        text = f"{setting.help} (default: {shown_default(setting, default)}; env {env_of(name)})"
+        text = text.replace("%", "%%")
+        group = groups[setting.group]
+        if setting.switch:
+            group.add_argument(
+                flag_of(name), dest=name, action=argparse.BooleanOptionalAction, default=None, help=text
+            )
+        else:
+            group.add_argument(
+                flag_of(name), dest=name, default=None, metavar=_metavar(name, setting), help=text
+            )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="letta-mockserver",
+    parser = _Parser(
+        prog=PROG,
         description="A contract-testing mock server for the Letta Batches & Runs HTTP API.",
+        epilog="Without a command, `serve` is meant: `letta-mockserver --port 0` serves.",
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = commands.add_parser("serve", help="run the mock server (the default command)")
-    defaults = Config()
-
-    def env(name: str, convert: Callable[[str], Any], default: Any) -> Any:
-        return _env(serve, name, convert, default)
-
-    serve.add_argument(
-        "--host",
-        default=env("HOST", str, defaults.host),
-        help="address to bind (default 127.0.0.1; env LETTA_MOCK_HOST)",
+    serve = commands.add_parser(
+        "serve",
+        help="run the mock server (the default command)",
+        description="Run the mock server. Every flag can also be set by its LETTA_MOCK_* variable;"
+        " a flag wins over its variable.",
     )
-    serve.add_argument(
-        "--port",
-        type=_port,
-        default=env("PORT", _port, DEFAULT_PORT),
-        help="port to listen on, 0 for any free port (default 8283; env LETTA_MOCK_PORT)",
-    )
-    serve.add_argument(
-        "--mode",
-        choices=MODES,
-        default=env("MODE", _choice(MODES), defaults.mode),
-        help="stateless: generated answers, Prism-like; stateful: simulated jobs (env LETTA_MOCK_MODE)",
-    )
-    serve.add_argument(
-        "--validation",
-        choices=LEVELS,
-        default=env("VALIDATION", _choice(LEVELS), defaults.validation),
-        help="how much of the request schema is enforced (default strict; env LETTA_MOCK_VALIDATION)",
-    )
-    serve.add_argument(
-        "--seed",
-        type=int,
-        default=env("SEED", int, defaults.seed),
-        help="seed of the generated data (default 0; env LETTA_MOCK_SEED)",
-    )
-    serve.add_argument(
-        "--responses",
-        choices=("realistic", "fuzz"),
-        default=env("RESPONSES", _choice(("realistic", "fuzz")), defaults.responses),
-        help="fuzz (stateless mode): schema-valid, adversarial bodies, per --seed (env LETTA_MOCK_RESPONSES)",
-    )
-    serve.add_argument(
-        "--fixtures",
-        type=Path,
-        default=env("FIXTURES", Path, None),
-        metavar="DIR",
-        help="directory of <operationId>.json response fixtures (default: the shipped fixtures/)",
-    )
-    serve.add_argument(
-        "--clock",
-        choices=CLOCK_KINDS,
-        default=env("CLOCK", _choice(CLOCK_KINDS), defaults.clock),
-        help="system: real time; manual: time moves only by POST /_mock/clock/advance (env LETTA_MOCK_CLOCK)",
-    )
-    serve.add_argument(
-        "--job-duration",
-        type=_seconds,
-        default=env("JOB_DURATION", _seconds, defaults.job_duration),
-        metavar="SECONDS",
-        help="simulated time from a job's creation to its end (default 2.0; env LETTA_MOCK_JOB_DURATION)",
-    )
-    serve.add_argument(
-        "--stream-ping-interval",
-        type=_seconds,
-        default=env("STREAM_PING_INTERVAL", _seconds, defaults.stream_ping_interval),
-        metavar="SECONDS",
-        help="keep-alive ping after this much silence on a run stream (default 20)",
-    )
-    serve.add_argument(
-        "--callback-timeout",
-        type=_seconds,
-        default=env("CALLBACK_TIMEOUT", _seconds, defaults.callback_timeout),
-        metavar="SECONDS",
-        help="timeout of each completion callback POST (default 5; env LETTA_MOCK_CALLBACK_TIMEOUT)",
-    )
-    serve.add_argument(
-        "--callback-retries",
-        type=int,
-        default=env("CALLBACK_RETRIES", int, defaults.callback_retries),
-        metavar="N",
-        help="retries after a failed callback, with backoff (default 0; env LETTA_MOCK_CALLBACK_RETRIES)",
-    )
-    serve.add_argument(
-        "--callback-concurrency",
-        type=int,
-        default=env("CALLBACK_CONCURRENCY", int, defaults.callback_concurrency),
-        metavar="N",
-        help="callbacks delivered at once (default 16; env LETTA_MOCK_CALLBACK_CONCURRENCY)",
-    )
-    serve.add_argument(
-        "--callback-allow-hosts",
-        type=_hosts,
-        default=env("CALLBACK_ALLOW_HOSTS", _hosts, defaults.callback_allow_hosts),
-        metavar="HOST,...",
-        help="only these hosts may receive callbacks (default: any; env LETTA_MOCK_CALLBACK_ALLOW_HOSTS)",
-    )
-    serve.add_argument(
-        "--journal-size",
-        type=int,
-        default=env("JOURNAL_SIZE", int, defaults.journal_size),
-        metavar="N",
-        help="entries kept by each journal (default 1000; env LETTA_MOCK_JOURNAL_SIZE)",
-    )
-    serve.add_argument(
-        "--api-key",
-        default=env("API_KEY", str, defaults.api_key),
-        metavar="KEY",
-        help="require `Authorization: Bearer KEY` on the Letta API (env LETTA_MOCK_API_KEY)",
-    )
-    serve.add_argument(
-        "--control-token",
-        default=env("CONTROL_TOKEN", str, defaults.control_token),
-        metavar="TOKEN",
-        help="require this token (header X-Letta-Mock-Token) on /_mock from everyone; without it,"
-        " /_mock answers loopback callers only (env LETTA_MOCK_CONTROL_TOKEN)",
-    )
-    serve.add_argument(
-        "--log-level",
-        choices=LOG_LEVELS,
-        default=env("LOG_LEVEL", _choice(LOG_LEVELS), defaults.log_level),
-        help="server log level (default warning; env LETTA_MOCK_LOG_LEVEL)",
-    )
-    serve.add_argument(
-        "--access-log",
-        action=argparse.BooleanOptionalAction,
-        default=env("ACCESS_LOG", _bool, defaults.access_log),
-        help="log every request (off by default; env LETTA_MOCK_ACCESS_LOG)",
-    )
+    serve.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _add_serve_flags(serve)
     fuzz = commands.add_parser(
         "fuzz", help="check a server speaking this API against the documented contract"
     )
@@ -209,45 +105,95 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_args(argv: Sequence[str] | None = None) -> Config:
-    parser = build_parser()
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
-        args.insert(0, "serve")
-    namespace = parser.parse_args(args)
-    if namespace.fixtures is not None and not namespace.fixtures.is_dir():
-        parser.error(f"--fixtures {str(namespace.fixtures)!r} is not a directory")
+def _value(name: str, setting: Setting, given: Any) -> Any:
+    """The flag's value, else the variable's, else ``None`` (the default); refused with the rule."""
+    if given is None:
+        raw = os.environ.get(env_of(name))
+        if raw is None:
+            return None
+        text, source = raw, f"environment {env_of(name)}={shlex.quote(raw)}"
+    elif setting.switch:
+        return given
+    else:
+        text, source = given, f"{flag_of(name)} {shlex.quote(given)}"
     try:
-        return Config(
-            host=namespace.host,
-            port=namespace.port,
-            mode=namespace.mode,
-            validation=namespace.validation,
-            seed=namespace.seed,
-            responses=namespace.responses,
-            fixtures=namespace.fixtures,
-            log_level=namespace.log_level,
-            access_log=namespace.access_log,
-            clock=namespace.clock,
-            job_duration=namespace.job_duration,
-            stream_ping_interval=namespace.stream_ping_interval,
-            callback_timeout=namespace.callback_timeout,
-            callback_retries=namespace.callback_retries,
-            callback_concurrency=namespace.callback_concurrency,
-            callback_allow_hosts=namespace.callback_allow_hosts,
-            journal_size=namespace.journal_size,
-            api_key=namespace.api_key,
-            control_token=namespace.control_token,
-        )
+        value = setting.parse(text)
+    except ValueError:
+        raise UsageError(f"{source}: must be {setting.rule}") from None
+    if not setting.valid(value):
+        raise UsageError(f"{source}: must be {setting.rule}")
+    return value
+
+
+def config_from_namespace(namespace: argparse.Namespace) -> Config:
+    """The ``Config`` of parsed ``serve`` flags, with ``LETTA_MOCK_*`` for those not given."""
+    values: dict[str, Any] = {}
+    for name, setting, _default in settings():
+        value = _value(name, setting, getattr(namespace, name))
+        if value is not None:
+            values[name] = value
+    try:
+        return Config(**values)
     except ValueError as exc:
-        parser.error(str(exc))
+        raise UsageError(str(exc)) from None
+
+
+def _with_command(argv: Sequence[str] | None) -> list[str]:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or (args[0].startswith("-") and args[0] not in _TOP_LEVEL):
+        args.insert(0, "serve")
+    return args
+
+
+def _usage_error(error: UsageError) -> NoReturn:
+    print(f"{PROG}: {error} (see {PROG} serve --help)", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def config_from_args(argv: Sequence[str] | None = None) -> Config:
+    """The ``Config`` the command line asks for; exits with status 2 and one line when it cannot."""
+    namespace = build_parser().parse_args(_with_command(argv))
+    try:
+        return config_from_namespace(namespace)
+    except UsageError as error:
+        _usage_error(error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] == "fuzz":
-        return run_fuzz(build_parser().parse_args(args))
-    config = config_from_args(args)
+    namespace = build_parser().parse_args(_with_command(argv))
+    if namespace.command == "fuzz":
+        return run_fuzz(namespace)
+    try:
+        config = config_from_namespace(namespace)
+    except UsageError as error:
+        _usage_error(error)
     from mockserver._server import serve  # heavy imports only once the flags are known
 
     return serve(config)
+
+
+def flag_table() -> str:
+    """The Markdown flag table of docs/cli.md, one table per group of flags."""
+    lines: list[str] = []
+    for group, about in GROUPS.items():
+        lines += [f"**{group.capitalize()}**: {about}.", "", "| flag | environment | default | meaning |"]
+        lines.append("|---|---|---|---|")
+        for name, setting, default in settings():
+            if setting.group != group:
+                continue
+            flag = f"`{flag_of(name)}`" if setting.switch else f"`{flag_of(name)} {_metavar(name, setting)}`"
+            if setting.switch:
+                flag += f", `--no-{flag_of(name)[2:]}`"
+            meaning = setting.help
+            if not (setting.switch or setting.choices):
+                meaning += f"; must be {setting.rule}"
+            meaning = meaning.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+            lines.append(f"| {flag} | `{env_of(name)}` | {shown_default(setting, default)} | {meaning} |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--markdown-table"]:
+        sys.exit(f"usage: python -m mockserver._cli --markdown-table (not {' '.join(sys.argv[1:])})")
+    sys.stdout.write(flag_table())

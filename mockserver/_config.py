@@ -1,8 +1,16 @@
-"""The settings of one server, built alike by the CLI, the pytest plugin and Python callers."""
+"""The settings of one server, built alike by the CLI, the pytest plugin and Python callers.
+
+Each field of :class:`Config` is declared once, with a :class:`Setting` in its metadata: its
+flag (``--job-duration``), its environment variable (``LETTA_MOCK_JOB_DURATION``), how text
+becomes a value, the rule a value must follow and the help text. The CLI, its environment
+layer, ``Config``'s own validation and the flag table of docs/cli.md are all built from it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,85 +21,316 @@ Mode = Literal["stateless", "stateful"]
 MODES: tuple[Mode, ...] = ("stateless", "stateful")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 DEFAULT_PORT = 8283
+ENV_PREFIX = "LETTA_MOCK_"
+
+Group = Literal["server", "behaviour", "callbacks", "security", "output"]
+GROUPS: dict[Group, str] = {
+    "server": "where it listens and what it serves",
+    "behaviour": "generated data, simulated time and the journal",
+    "callbacks": "completion callbacks of batches and runs",
+    "security": "who may call the Letta API and the control API",
+    "output": "what the server prints",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """How one ``Config`` field is set from outside, and which values it takes."""
+
+    help: str
+    group: Group
+    parse: Callable[[str], Any]
+    """Text (a flag's or a variable's value) to the value; raises ``ValueError`` when it cannot."""
+    rule: str
+    """What a valid value is, said the way messages end: ``must be <rule>``."""
+    valid: Callable[[Any], bool]
+    """Whether a value (from Python or from ``parse``) follows the rule."""
+    metavar: str | None = None
+    switch: bool = False
+    """A flag without a value (``--quiet``, ``--no-quiet``)."""
+    shown_default: str | None = None
+    """The default as ``--help`` and the docs say it, when its ``repr`` would not do."""
+    value_rule: str | None = None
+    """What a Python value must be, where that differs from ``rule`` (which is about text)."""
+    choices: tuple[str, ...] = ()
+
+
+def setting_of(spec: Field[Any]) -> Setting:
+    found: Setting = spec.metadata["setting"]
+    return found
+
+
+def flag_of(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def env_of(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+Metadata = Mapping[str, Setting]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _integer(low: int | None, high: int | None, help: str, group: Group, **kw: Any) -> Metadata:
+    rule = "an integer" if low is None or high is None else f"an integer from {low} to {high}"
+
+    def valid(value: Any) -> bool:
+        if not isinstance(value, int) or isinstance(value, bool):
+            return False
+        return (low is None or value >= low) and (high is None or value <= high)
+
+    return {"setting": Setting(help, group, lambda text: int(text.strip()), rule, valid, **kw)}
+
+
+def _seconds(high: float, help: str, group: Group, *, zero: bool) -> Metadata:
+    rule = f"a number of seconds {'from 0' if zero else 'above 0'} up to {high:.0f}"
+
+    def valid(value: Any) -> bool:
+        return _number(value) and (value >= 0 if zero else value > 0) and value <= high
+
+    return {"setting": Setting(help, group, float, rule, valid, metavar="SECONDS")}
+
+
+def _choice(choices: tuple[str, ...], help: str, group: Group) -> Metadata:
+    rule = "one of " + ", ".join(choices)
+    return {"setting": Setting(help, group, str.strip, rule, lambda value: value in choices, choices=choices)}
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(text)
+
+
+def _switch(help: str, group: Group) -> Metadata:
+    rule = "one of 1, true, yes, on, 0, false, no, off"
+
+    def valid(value: Any) -> bool:
+        return isinstance(value, bool)
+
+    return {"setting": Setting(help, group, _bool, rule, valid, switch=True, value_rule="True or False")}
+
+
+def _existing(kind: Literal["file", "directory"]) -> Callable[[str], Path]:
+    def parse(text: str) -> Path:
+        path = Path(text)
+        if not (path.is_dir() if kind == "directory" else path.is_file()):
+            raise ValueError(text)
+        return path
+
+    return parse
+
+
+def _path(kind: Literal["file", "directory"], help: str, group: Group, shown: str) -> Metadata:
+    # Python callers may hand any path; whether it can be used is found at start-up (a ValueError
+    # naming the setting). The CLI refuses a path that is not there before it starts anything.
+    metavar = "DIR" if kind == "directory" else "FILE"
+    rule = f"an existing {kind}"
+    return {
+        "setting": Setting(help, group, _existing(kind), rule, lambda _v: True, metavar, shown_default=shown)
+    }
+
+
+def _secret(help: str, metavar: str) -> Metadata:
+    def valid(value: Any) -> bool:
+        return isinstance(value, str) and bool(value) and value.isprintable() and " " not in value
+
+    rule = "a non-empty printable string without spaces"
+    return {"setting": Setting(help, "security", str, rule, valid, metavar, shown_default="none")}
+
+
+def _hosts(text: str) -> frozenset[str]:
+    return frozenset(host.strip().lower() for host in text.split(",") if host.strip())
+
+
+def _host_set(value: Any) -> bool:
+    return isinstance(value, frozenset) and all(isinstance(host, str) for host in value)
+
+
+def _host(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
-    mode: Mode = "stateful"
-    validation: Level = "strict"
-    seed: int = 0
-    responses: Literal["realistic", "fuzz"] = "realistic"
-    """``fuzz`` (stateless mode): schema-valid but adversarial bodies, deterministic per seed."""
-    fixtures: Path | None = None
-    """A directory of fixtures; ``None`` uses the ``fixtures/`` shipped with the package."""
-    log_level: str = "warning"
-    access_log: bool = False
-    clock: ClockKind = "system"
-    """``manual``: simulated time moves only through ``POST /_mock/clock/advance``."""
-    job_duration: float = 2.0
-    """Seconds from a job's (or run's) creation to its end."""
-    stream_ping_interval: float = 20.0
-    """Seconds of silence after which a run stream sends a keep-alive ping, as the real server does."""
-    callback_timeout: float = 5.0
-    callback_retries: int = 0
-    callback_concurrency: int = 16
-    callback_allow_hosts: frozenset[str] = frozenset()
-    """Hosts completion callbacks may reach; empty: any."""
-    journal_size: int = 1000
-    """Entries kept by each journal of the server (callbacks, requests)."""
-    api_key: str | None = None
-    """With a key, the Letta API needs ``Authorization: Bearer <key>``; 401 otherwise."""
-    control_token: str | None = None
-    """With a token, the control API needs it from every caller; without, it answers loopback callers only."""
-    quiet: bool = False
-    """No start-up banner and no per-request log line."""
-    state: Path | None = None
-    """A snapshot (the ``GET /_mock/state`` format) loaded at start-up (stateful mode)."""
-    openapi: Path | None = None
-    """A Letta OpenAPI document served in place of the shipped one."""
+    """The settings of one server; every field is also a flag and a variable (see docs/cli.md).
+
+    Each field's ``metadata["setting"]`` (a :class:`Setting`) is its one declaration.
+    """
+
+    host: str = field(
+        default="127.0.0.1",
+        metadata={
+            "setting": Setting(
+                "address to bind; 0.0.0.0 listens on every interface",
+                "server",
+                str.strip,
+                "a host name or an IP address",
+                _host,
+            )
+        },
+    )
+    port: int = field(
+        default=DEFAULT_PORT, metadata=_integer(0, 65535, "port to listen on; 0 picks a free port", "server")
+    )
+    mode: Mode = field(
+        default="stateful",
+        metadata=_choice(
+            MODES,
+            "stateless: generated answers, Prism-like; stateful: simulated jobs, batches and runs",
+            "server",
+        ),
+    )
+    validation: Level = field(
+        default="strict",
+        metadata=_choice(
+            LEVELS,
+            "requests are checked against the schema (422 on violations): strict, everything it says;"
+            " lenient, types, required fields and enums only; off, nothing",
+            "server",
+        ),
+    )
+    seed: int = field(
+        default=0,
+        metadata=_integer(
+            None,
+            None,
+            "seed of ids and generated data: the same seed gives the same answers",
+            "behaviour",
+            metavar="N",
+        ),
+    )
+    responses: Literal["realistic", "fuzz"] = field(
+        default="realistic",
+        metadata=_choice(
+            ("realistic", "fuzz"),
+            "fuzz (stateless mode): schema-valid but adversarial bodies, deterministic per --seed",
+            "behaviour",
+        ),
+    )
+    fixtures: Path | None = field(
+        default=None,
+        metadata=_path(
+            "directory",
+            "response fixtures (<operationId>.json) and state seeds (batches.json, jobs.json, runs.json)",
+            "behaviour",
+            "the shipped fixtures/",
+        ),
+    )
+    log_level: str = field(default="warning", metadata=_choice(LOG_LEVELS, "uvicorn's log level", "output"))
+    access_log: bool = field(
+        default=False,
+        metadata=_switch("uvicorn's access log: one line per request, with the client", "output"),
+    )
+    clock: ClockKind = field(
+        default="system",
+        metadata=_choice(
+            CLOCK_KINDS,
+            "system: real time; manual: simulated time moves only by POST /_mock/clock/advance",
+            "behaviour",
+        ),
+    )
+    job_duration: float = field(
+        default=2.0,
+        metadata=_seconds(
+            31_536_000, "simulated time from a job's (or run's) creation to its end", "behaviour", zero=True
+        ),
+    )
+    stream_ping_interval: float = field(
+        default=20.0,
+        metadata=_seconds(
+            3600, "keep-alive ping after this much silence on a run stream", "behaviour", zero=False
+        ),
+    )
+    callback_timeout: float = field(
+        default=5.0,
+        metadata=_seconds(600, "timeout of each completion callback POST", "callbacks", zero=False),
+    )
+    callback_retries: int = field(
+        default=0,
+        metadata=_integer(
+            0, 10, "retries after a failed callback (0.5 s backoff, doubling)", "callbacks", metavar="N"
+        ),
+    )
+    callback_concurrency: int = field(
+        default=16, metadata=_integer(1, 1024, "callbacks delivered at once", "callbacks", metavar="N")
+    )
+    callback_allow_hosts: frozenset[str] = field(
+        default=frozenset(),
+        metadata={
+            "setting": Setting(
+                "the only hosts completion callbacks may reach",
+                "callbacks",
+                _hosts,
+                "comma-separated host names",
+                _host_set,
+                "HOST,...",
+                shown_default="any host",
+                value_rule="a frozenset of host names",
+            )
+        },
+    )
+    journal_size: int = field(
+        default=1000,
+        metadata=_integer(
+            1, 1_000_000, "entries kept by each journal (requests, callbacks)", "behaviour", metavar="N"
+        ),
+    )
+    api_key: str | None = field(
+        default=None,
+        metadata=_secret("require `Authorization: Bearer KEY` on the Letta API (else 401)", "KEY"),
+    )
+    control_token: str | None = field(
+        default=None,
+        metadata=_secret(
+            "require this token (header X-Letta-Mock-Token) on /_mock from everyone;"
+            " without it, /_mock answers loopback callers only",
+            "TOKEN",
+        ),
+    )
+    quiet: bool = field(
+        default=False, metadata=_switch("no start-up URLs and no per-request log line", "output")
+    )
+    state: Path | None = field(
+        default=None,
+        metadata=_path(
+            "file",
+            "a snapshot (the GET /_mock/state format) loaded at start-up (stateful mode)",
+            "behaviour",
+            "none",
+        ),
+    )
+    openapi: Path | None = field(
+        default=None,
+        metadata=_path(
+            "file", "a Letta OpenAPI document served in place of the shipped one", "server", "the shipped one"
+        ),
+    )
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
-        if self.validation not in LEVELS:
-            raise ValueError(f"validation must be one of {', '.join(LEVELS)}, not {self.validation!r}")
-        if not 0 <= self.port <= 65535:
-            raise ValueError(f"port must be between 0 and 65535, not {self.port}")
-        if self.responses not in ("realistic", "fuzz"):
-            raise ValueError(f"responses must be realistic or fuzz, not {self.responses!r}")
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            setting = setting_of(spec)
+            if not (setting.valid(value) or (value is None and spec.default is None)):
+                rule = setting.value_rule or setting.rule
+                raise ValueError(f"{spec.name} must be {rule}, not {value!r}")
         if self.responses == "fuzz" and self.mode != "stateless":
             raise ValueError(
                 "--responses fuzz needs --mode stateless (stateful answers come from the simulation)"
             )
-        if self.clock not in CLOCK_KINDS:
-            raise ValueError(f"clock must be one of {', '.join(CLOCK_KINDS)}, not {self.clock!r}")
-        if not 0 <= self.job_duration <= 31_536_000:
-            raise ValueError(f"job_duration must be between 0 and 31536000 seconds, not {self.job_duration}")
-        if not 0 < self.stream_ping_interval <= 3600:
-            raise ValueError(
-                f"stream_ping_interval must be between 0 and 3600 seconds, not {self.stream_ping_interval}"
-            )
-        if not 0 < self.callback_timeout <= 600:
-            raise ValueError(
-                f"callback_timeout must be between 0 and 600 seconds, not {self.callback_timeout}"
-            )
-        if not 0 <= self.callback_retries <= 10:
-            raise ValueError(f"callback_retries must be between 0 and 10, not {self.callback_retries}")
-        if not 1 <= self.callback_concurrency <= 1024:
-            raise ValueError(
-                f"callback_concurrency must be between 1 and 1024, not {self.callback_concurrency}"
-            )
-        if not 1 <= self.journal_size <= 1_000_000:
-            raise ValueError(f"journal_size must be between 1 and 1000000, not {self.journal_size}")
-        for name in ("api_key", "control_token"):
-            secret = getattr(self, name)
-            if secret is not None and (not secret or not secret.isprintable() or " " in secret):
-                raise ValueError(f"{name} must be a non-empty printable string without spaces")
-        if self.log_level not in LOG_LEVELS:
-            raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
 
     def but(self, **changes: Any) -> Config:
         """A copy with ``changes`` applied (validated again)."""
         return replace(self, **changes)
+
+
+def settings() -> list[tuple[str, Setting, Any]]:
+    """Every field of :class:`Config` with its setting and its default, in declaration order."""
+    return [(spec.name, setting_of(spec), spec.default) for spec in fields(Config)]

@@ -162,6 +162,10 @@ class FaultLayer:
                     self._record(scope, op, 0, "drop")
                 if not _abort(send):
                     raise ConnectionAbortedError("letta-mockserver dropped the connection (injected fault)")
+                # The transport reports the lost connection on the loop's next turn; returning before
+                # it would make uvicorn log "ASGI callable returned without starting response" at ERROR,
+                # which reads as a crash. The drop is journaled (and logged) above as the fault it is.
+                await asyncio.sleep(0)
                 return None
             else:
                 body = json.dumps(step.body, separators=(",", ":")).encode()

@@ -11,8 +11,11 @@ import time
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from logging import INFO, WARNING
 from typing import Any
 
+from mockserver._requestlog import LOGGER as _REQUEST_LOG
+from mockserver._requestlog import log_request
 from mockserver._schemas import Violation
 
 _BODY_LIMIT = 64 * 1024
@@ -139,6 +142,8 @@ class RequestJournal:
             len(body) > _BODY_LIMIT,
         )
         self.entries.append(entry)
+        if _REQUEST_LOG.isEnabledFor(WARNING if found else INFO):
+            log_request(entry)
         if operation_id is not None:
             self.exercised.setdefault(operation_id, Counter())[status] += 1
         for violation in found:

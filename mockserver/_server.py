@@ -7,7 +7,9 @@ starts, so the real port is known at once even when port 0 was asked for.
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
+import logging
 import signal
 import socket
 import sys
@@ -22,6 +24,7 @@ from mockserver import _gc_freeze
 from mockserver._app import Parts, create_app
 from mockserver._config import Config
 from mockserver._handle import MockControls
+from mockserver._requestlog import attach_console, startup_lines
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -59,7 +62,7 @@ class _Server(uvicorn.Server):
 
 
 def _uvicorn_server(config: Config) -> uvicorn.Server:
-    return _Server(
+    server = _Server(
         uvicorn.Config(
             create_app(config),
             log_level=config.log_level,
@@ -68,6 +71,11 @@ def _uvicorn_server(config: Config) -> uvicorn.Server:
             timeout_graceful_shutdown=5,
         )
     )
+    if config.access_log:
+        # uvicorn logs each access at INFO on a logger it sets to --log-level (warning by default),
+        # so the access log asked for would print nothing without --log-level info.
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+    return server
 
 
 def url_of(sock: socket.socket) -> str:
@@ -76,7 +84,12 @@ def url_of(sock: socket.socket) -> str:
 
 
 def serve(config: Config) -> int:
-    """Serve in the foreground until interrupted; the exit status of the CLI."""
+    """Serve in the foreground until interrupted; the exit status of the CLI.
+
+    Prints where it listens (and, unless ``config.quiet``, the useful URLs and one line per request).
+    """
+    if not config.quiet:
+        attach_console()
     try:
         server = _uvicorn_server(config)
     except (ValueError, OSError) as exc:
@@ -86,14 +99,20 @@ def serve(config: Config) -> int:
     try:
         sock = bind(config.host, config.port)
     except OSError as exc:
+        hint = ""
+        if exc.errno == errno.EADDRINUSE:
+            hint = "; another process has this port: choose another with --port, or --port 0 for any free one"
         print(
-            f"letta-mockserver: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr
+            f"letta-mockserver: cannot listen on {config.host}:{config.port}: {exc.strerror}{hint}",
+            file=sys.stderr,
         )
         return 1
-    print(
-        f"letta-mockserver listening on {url_of(sock)} (mode={config.mode}, validation={config.validation})",
-        flush=True,
-    )
+    url = url_of(sock)
+    # Tools and tests read the first line for the URL: it stays first and keeps its shape.
+    print(f"letta-mockserver listening on {url} (mode={config.mode}, validation={config.validation})")
+    if not config.quiet:
+        print("\n".join(startup_lines(url)))
+    sys.stdout.flush()
     if not is_loopback_host(config.host) and config.control_token is None:
         print(
             f"letta-mockserver: warning: listening on {config.host} without --control-token; the control API"

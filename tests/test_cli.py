@@ -70,21 +70,82 @@ def test_defaults_match_the_documented_ones() -> None:
     )
 
 
+HINT = " (see letta-mockserver serve --help)"
+
+
 @pytest.mark.parametrize(
-    ("args", "env", "message"),
+    ("args", "env", "line"),
     [
-        (["serve", "--mode", "nope"], {}, "argument --mode: invalid choice: 'nope'"),
-        (["serve", "--validation", "loose"], {}, "argument --validation: invalid choice: 'loose'"),
-        (["serve", "--port", "70000"], {}, "argument --port: invalid _port value: '70000'"),
-        (["serve", "--fixtures", "/nonexistent/dir"], {}, "--fixtures '/nonexistent/dir' is not a directory"),
-        (["serve", "--frobnicate"], {}, "unrecognized arguments: --frobnicate"),
-        ([], {"LETTA_MOCK_PORT": "abc"}, "environment variable LETTA_MOCK_PORT='abc' is not valid"),
-        (["--clock", "sundial"], {}, "argument --clock: invalid choice: 'sundial'"),
-        (["--job-duration", "-1"], {}, "argument --job-duration: invalid _seconds value: '-1'"),
-        (["--stream-ping-interval", "0"], {}, "stream_ping_interval must be between 0 and 3600 seconds"),
+        (["serve", "--mode", "nope"], {}, "--mode nope: must be one of stateless, stateful" + HINT),
+        (
+            ["serve", "--validation", "loose"],
+            {},
+            "--validation loose: must be one of strict, lenient, off" + HINT,
+        ),
+        (["serve", "--port", "70000"], {}, "--port 70000: must be an integer from 0 to 65535" + HINT),
+        (["serve", "--port", "99999"], {}, "--port 99999: must be an integer from 0 to 65535" + HINT),
+        (
+            ["serve", "--fixtures", "/nonexistent/dir"],
+            {},
+            "--fixtures /nonexistent/dir: must be an existing directory" + HINT,
+        ),
+        (
+            ["serve", "--state", "/nonexistent/state.json"],
+            {},
+            "--state /nonexistent/state.json: must be an existing file" + HINT,
+        ),
+        (
+            ["--openapi", "/nonexistent.json"],
+            {},
+            "--openapi /nonexistent.json: must be an existing file" + HINT,
+        ),
+        (["serve", "--frobnicate"], {}, "unrecognized arguments: --frobnicate (see letta-mockserver --help)"),
+        (["serve", "--port"], {}, "--port: expected one argument" + HINT),
+        (
+            [],
+            {"LETTA_MOCK_PORT": "abc"},
+            "environment LETTA_MOCK_PORT=abc: must be an integer from 0 to 65535" + HINT,
+        ),
+        (
+            [],
+            {"LETTA_MOCK_MODE": "statefull"},
+            "environment LETTA_MOCK_MODE=statefull: must be one of stateless, stateful" + HINT,
+        ),
+        (
+            [],
+            {"LETTA_MOCK_QUIET": "maybe"},
+            "environment LETTA_MOCK_QUIET=maybe: must be one of 1, true, yes, on, 0, false, no, off" + HINT,
+        ),
+        (["--clock", "sundial"], {}, "--clock sundial: must be one of system, manual" + HINT),
+        (
+            ["--job-duration", "-1"],
+            {},
+            "--job-duration -1: must be a number of seconds from 0 up to 31536000" + HINT,
+        ),
+        (
+            ["--stream-ping-interval", "0"],
+            {},
+            "--stream-ping-interval 0: must be a number of seconds above 0 up to 3600" + HINT,
+        ),
+        (
+            ["--callback-timeout", "nan"],
+            {},
+            "--callback-timeout nan: must be a number of seconds above 0 up to 600" + HINT,
+        ),
+        (
+            ["--api-key", "two words"],
+            {},
+            "--api-key 'two words': must be a non-empty printable string without spaces" + HINT,
+        ),
+        (
+            ["--responses", "fuzz"],
+            {},
+            "--responses fuzz needs --mode stateless (stateful answers come from the simulation)" + HINT,
+        ),
     ],
 )
-def test_bad_flags_exit_2_with_a_message(args: list[str], env: dict[str, str], message: str) -> None:
+def test_bad_flags_exit_2_with_one_line(args: list[str], env: dict[str, str], line: str) -> None:
+    """The flag (or variable), the value and the rule, on one line: no usage block, no Python names."""
     result = subprocess.run(
         [sys.executable, "-m", "mockserver", *args],
         capture_output=True,
@@ -93,7 +154,21 @@ def test_bad_flags_exit_2_with_a_message(args: list[str], env: dict[str, str], m
         env={**os.environ, **env},
     )
     assert result.returncode == 2
-    assert message in result.stderr
+    assert result.stderr == f"letta-mockserver: {line}\n"
+    assert result.stdout == ""
+
+
+def test_a_bad_fuzz_flag_is_one_line_too() -> None:
+    args = ["fuzz", "--base-url", "http://127.0.0.1:9", "--examples", "0"]
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", *args], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("letta-mockserver: --examples ")
+    assert "0" in line
+    assert "usage:" not in line
+    assert "_positive" not in line
 
 
 def test_broken_fixture_stops_start_up_naming_the_file(tmp_path: Path) -> None:

@@ -124,7 +124,7 @@ def test_other_trailing_slash_spelling_is_a_json_404_not_a_redirect(
     assert response.json() == {"detail": f"Not Found: no operation at {method} {url}"}
 
 
-@pytest.mark.parametrize("url", ["/", "/v1/nope", "/v2/runs/", "/latest/runs/", f"/v1/runs/{RUN_ID}/events"])
+@pytest.mark.parametrize("url", ["/v1/nope", "/v2/runs/", "/latest/runs/", f"/v1/runs/{RUN_ID}/events"])
 def test_unknown_path_is_a_json_404_with_detail(url: str, http: httpx.Client) -> None:
     """A path no operation has answers 404 with a JSON `detail` naming the method and path."""
     response = http.get(url)

@@ -82,8 +82,10 @@ def load_table(path: Path) -> OperationTable:
 def _broken_refs(document: Any, node: Any, pointer: str) -> Iterator[tuple[str, str]]:
     if isinstance(node, dict):
         ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#"):
+        if isinstance(ref, str):
             try:
+                if not ref.startswith("#"):
+                    raise KeyError(ref)  # only references inside the document are followed
                 resolve_pointer(document, ref.removeprefix("#"))
             except (KeyError, IndexError, ValueError, TypeError):
                 yield pointer or "/", ref

@@ -79,6 +79,8 @@ def load_response_fixtures(
             )
         else:
             problems = schemas.violations(pointer, body) if pointer else []
+        if problems and not user:
+            continue  # ours, written for the shipped document: another one may have changed the schema
         if problems:
             listed = "; ".join(
                 f"{'.'.join(map(str, p.loc)) or '<root>'}: {p.detail or p.msg}" for p in problems[:5]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,13 @@ import pytest
 
 from mockserver import Config, MockServer
 from mockserver._app import create_app
+from mockserver._resources import data_dir
 from mockserver._schemas import SchemaSet
 
 from .support import AGENT, BATCHES, STATS, create_batch, ok, shipped, with_stats, write
 
 RUN = "run-0a1b2c3d-4e5f-4a6b-9c7d-8e9fa0b1c2d3"
+SPANS = json.loads((data_dir("fixtures") / "retrieve_trace_for_run.json").read_text(encoding="utf-8"))
 
 
 def _valid(served: dict[str, Any], path: str, body: Any) -> list[str]:
@@ -194,3 +197,26 @@ def test_a_document_with_only_other_operations_starts(tmp_path: Path) -> None:
     ):
         assert isinstance(ok(http.get("/health"))["ok"], bool)
         assert http.get(BATCHES).status_code == 404
+
+
+def test_a_reference_outside_the_document_is_refused(tmp_path: Path) -> None:
+    document = shipped()
+    document["components"]["schemas"]["Step"] = {"$ref": "steps.json#/Step"}
+    with pytest.raises(ValueError, match=re.escape("$ref 'steps.json#/Step' does not resolve")):
+        create_app(Config(openapi=write(tmp_path, "letta.json", document)))
+
+
+def test_a_shipped_fixture_the_document_no_longer_admits_is_skipped(tmp_path: Path) -> None:
+    document = shipped()
+    trace = document["paths"]["/v1/runs/{run_id}/trace"]["get"]["responses"]["200"]["content"]
+    only_strings = {"type": "object", "additionalProperties": {"type": "string"}}
+    trace["application/json"]["schema"] = {"type": "array", "items": only_strings}
+    with (
+        MockServer(
+            Config(port=0, mode="stateless", openapi=write(tmp_path, "letta.json", document))
+        ) as server,
+        httpx.Client(base_url=server.url) as http,
+    ):
+        spans = ok(http.get(f"/v1/runs/{RUN}/trace"))
+    assert spans != SPANS  # generated from the new schema instead
+    assert all(isinstance(value, str) for span in spans for value in span.values())

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from mockserver._backend import Backend
 from mockserver._callbacks import CallbackDispatcher, CallbackSettings
 from mockserver._clock import make_clock
+from mockserver._compat import DocumentBackend, load_table, simulated
 from mockserver._config import Config
 from mockserver._control import Control, ControlRoute
 from mockserver._errors import MockError
@@ -70,8 +71,14 @@ class Parts:
 def _build(config: Config, table: OperationTable) -> Parts:
     strict = SchemaSet(table.document, "strict")
     schemas = strict if config.validation == "strict" else SchemaSet(table.document, config.validation)
+    if config.state is not None and config.mode != "stateful":
+        raise ValueError(
+            f"state file {str(config.state)!r}: --state needs --mode stateful (stateless mode keeps no state)"
+        )
     fixtures_dir = config.fixtures if config.fixtures is not None else data_dir("fixtures")
-    fixtures = load_response_fixtures(fixtures_dir, table, strict)
+    fixtures = load_response_fixtures(
+        fixtures_dir, table, strict, mode=config.mode, user=config.fixtures is not None
+    )
     journal = RequestJournal(config.journal_size)
     faults = Faults(config.seed)
     operation_ids = tuple(table)
@@ -98,13 +105,19 @@ def _build(config: Config, table: OperationTable) -> Parts:
         trace_spans=fixtures.get("retrieve_trace_for_run"),
         ping_interval=config.stream_ping_interval,
     )
+    answers: Backend = stateful
+    if not simulated().issuperset(table):
+        # Operations of an --openapi document the simulation does not know: answered from the document.
+        generated = StatelessBackend(table, seed=config.seed, fixtures=fixtures)
+        answers = DocumentBackend(stateful, generated, simulated())
     control = Control(
         sim, strict, callbacks=callbacks, faults=faults, journal=journal, operation_ids=operation_ids
     )
-    if config.fixtures is not None:
-        control.load_state_fixtures(config.fixtures)
-    api = ApiContext(table, schemas, stateful, journal, api_key=config.api_key)
-    return Parts(config, table, stateful, control, journal, faults, api, stateful, callbacks)
+    if config.state is not None:
+        control.load_state(config.state)  # first: restoring replaces the whole state
+    control.load_state_fixtures(fixtures_dir)
+    api = ApiContext(table, schemas, answers, journal, api_key=config.api_key)
+    return Parts(config, table, answers, control, journal, faults, api, stateful, callbacks)
 
 
 def _shadowed(table: OperationTable, path: str) -> dict[str, str]:
@@ -124,13 +137,14 @@ def _shadowed(table: OperationTable, path: str) -> dict[str, str]:
 def create_app(config: Config | None = None, *, table: OperationTable | None = None) -> Any:
     """The mock server as an ASGI application (its parts are at ``app.state.parts``)."""
     config = config or Config()
-    table = table or default_table()
+    if table is None:
+        table = load_table(config.openapi) if config.openapi is not None else default_table()
     parts = _build(config, table)
     # Starlette tries routes in order. Within a family (batches, runs, jobs) literal segments
     # come first, as `/v1/runs/active` must win over `/v1/runs/{run_id}`; the families are
     # ordered so that the batch routes, the API's centre, are found after the fewest tries.
     family = {"/v1/messages": 0, "/v1/runs": 1, "/v1/jobs": 2}
-    paths = sorted(table.paths, key=lambda p: (family.get(p[: p.index("/", 4)], 3), p.count("{"), p))
+    paths = sorted(table.paths, key=lambda p: (family.get(p[: p.find("/", 4)], 3), p.count("{"), p))
     routes = [
         Route(path, api_endpoint(parts.api, methods, _shadowed(table, path)), methods=list(methods))
         for path, methods in ((path, table.paths[path]) for path in paths)

@@ -7,6 +7,8 @@ payload is validated against ``schemas/mock-control.schema.json`` and answered w
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import random
 from collections.abc import Callable, Mapping
@@ -17,8 +19,9 @@ from typing import Any
 
 from mockserver._backend import JsonReply
 from mockserver._callbacks import CallbackDispatcher
-from mockserver._errors import BadRequest, Conflict, RequestInvalid
+from mockserver._errors import BadRequest, Conflict, MockError, RequestInvalid
 from mockserver._faults import Faults
+from mockserver._fixtures import read_json, read_state_seeds
 from mockserver._generate import DataGenerator
 from mockserver._journal import RequestJournal
 from mockserver._records import letta_message, stamp
@@ -26,6 +29,7 @@ from mockserver._resources import CONTROL_SCHEMA_FILE, data_dir
 from mockserver._runs import SeedError
 from mockserver._schemas import SchemaSet, Violation
 from mockserver._simulation import Simulation
+from mockserver._snapshot import VERSION as SNAPSHOT_VERSION
 from mockserver._snapshot import SnapshotError, restore, snapshot
 from mockserver._spec import default_table
 
@@ -82,6 +86,10 @@ def _seconds(value: str) -> float:
     return datetime.fromisoformat(value).timestamp()
 
 
+def _seed_copy(seed: Callable[[Any], object], one: Any) -> None:
+    seed(copy.deepcopy(one))  # a seeder may keep or change what it is given
+
+
 class Control:
     def __init__(
         self,
@@ -107,6 +115,8 @@ class Control:
         self.document = document or load_control_document()
         self.schemas = SchemaSet(self.document, "strict")
         self._api = api_schemas
+        self._start: list[Callable[[], object]] = []
+        """What start-up loaded (``--state``, state fixtures), in order: ``reset`` loads it again."""
 
     def routes(self) -> list[ControlRoute]:
         return [
@@ -129,7 +139,7 @@ class Control:
                 "/_mock/reset",
                 lambda _b, _q: self.reset(),
                 None,
-                "Empty the store, rewind the clock, clear journals, scenarios, faults",
+                "Back to the start-up state; rewind the clock, clear journals, scenarios, faults",
             ),
             ControlRoute(
                 "POST",
@@ -243,12 +253,14 @@ class Control:
         return self.clock()
 
     def reset(self) -> JsonReply:
-        """Empty the store, rewind the manual clock, clear journals, scenarios and faults."""
+        """Back to the start-up state (``--state``, state fixtures); clear journals, scenarios, faults."""
         if self.sim is not None:
             self.sim.reset()
             self.sim.scenarios.clear()
         if self.callbacks is not None:
             self.callbacks.reset()
+        for load in self._start:
+            load()
         self.faults.clear()
         self.journal.clear()
         # `last_seq` saves the pytest fixture a second request: requests after it are the test's.
@@ -374,26 +386,45 @@ class Control:
         return JsonReply(record.body, status=201)
 
     def load_state_fixtures(self, directory: Path) -> None:
-        """Seed ``batches.json`` (create-batch bodies), ``jobs.json`` and ``runs.json`` (seeds)."""
-        for name, seed in (
-            ("batches.json", self._seed_batch),
-            ("jobs.json", lambda one: self._validated("JobSeed", one, self.seed_job)),
-            ("runs.json", lambda one: self._validated("RunSeed", one, self.seed_run)),
-        ):
-            path = directory / name
-            if not path.is_file():
-                continue
-            try:
-                seeds = json.loads(path.read_text(encoding="utf-8"))
-            except ValueError as exc:
-                raise ValueError(f"fixture {name}: not valid JSON: {exc}") from None
-            if not isinstance(seeds, list):
-                raise ValueError(f"fixture {name}: must be a JSON array")
+        """Seed ``batches.json`` (create-batch bodies), ``jobs.json`` and ``runs.json`` (seeds).
+
+        ``reset`` seeds them again: they are the start-up state, as ``--state`` is.
+        """
+        seeders: dict[str, Callable[[Any], object]] = {
+            "batches.json": self._seed_batch,
+            "jobs.json": lambda one: self._validated("JobSeed", one, self.seed_job),
+            "runs.json": lambda one: self._validated("RunSeed", one, self.seed_run),
+        }
+        for name, seeds in read_state_seeds(directory):
+            seed = seeders[name]
             for index, one in enumerate(seeds):
                 try:
-                    seed(one)
-                except (RequestInvalid, BadRequest) as exc:
+                    seed(copy.deepcopy(one))
+                except MockError as exc:  # 409 too: an id given twice, or one the --state file holds
                     raise ValueError(f"fixture {name}, item {index}: {exc}") from None
+                self._start.append(functools.partial(_seed_copy, seed, one))
+
+    def load_state(self, path: Path) -> None:
+        """Restore the snapshot in ``path`` (``--state``) as ``PUT /_mock/state`` would.
+
+        ``reset`` restores it again. An unusable file is a ``ValueError`` naming it.
+        """
+        where = f"state file {str(path)!r}"
+        if self.sim is None:
+            raise ValueError(f"{where}: --state needs --mode stateful (stateless mode keeps no state)")
+        sim = self.sim
+        data = read_json(path, where)
+        # Another version is named as such (by `restore`), not as a schema mismatch.
+        other_version = isinstance(data, dict) and data.get("version", SNAPSHOT_VERSION) != SNAPSHOT_VERSION
+        problems = [] if other_version else self.schemas.violations("/$defs/StateSnapshot", data)
+        if problems:
+            listed = "; ".join(f"{'.'.join(map(str, p.loc)) or '<root>'}: {p.msg}" for p in problems[:5])
+            raise ValueError(f"{where}: not a snapshot as GET /_mock/state writes it: {listed}")
+        try:
+            restore(sim, copy.deepcopy(data))
+        except SnapshotError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        self._start.append(lambda: restore(sim, copy.deepcopy(data)))
 
     def _validated(self, schema: str, payload: Any, seed: Callable[[Any], JsonReply]) -> None:
         self.validate(schema, payload)

@@ -121,7 +121,12 @@ def served_document(
     served: dict[str, Any] = copy.deepcopy(dict(document))
     if strict:
         for pointer, patch in additions.get("schema_patches", {}).items():
-            resolve_pointer(served, pointer).update(copy.deepcopy(patch))
+            try:
+                target = resolve_pointer(served, pointer)
+            except (KeyError, IndexError, ValueError):
+                continue  # an --openapi document without that schema: nothing to describe
+            if isinstance(target, dict):
+                target.update(copy.deepcopy(patch))
     else:
         # Lenient validation enforces types, required fields and enums only: so does the
         # document (the control API, added below, is always validated strictly).

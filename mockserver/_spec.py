@@ -167,6 +167,8 @@ def _operation(document: Mapping[str, JSON], path: str, method: str, raw: Mappin
         body_required = bool(body.get("required", False))
     responses = {}
     for status, response in raw.get("responses", {}).items():
+        if not str(status).isdigit():
+            continue  # `default`, `2XX`: no status the mock could answer with
         media = {
             media_type: f"{base}/responses/{status}/content/{pointer_escape(media_type)}/schema"
             for media_type, content in response.get("content", {}).items()

@@ -18,6 +18,7 @@ from typing import Any
 from mockserver import _sse
 from mockserver._adversarial import AdversarialGenerator
 from mockserver._backend import JsonReply, Reply, StreamReply
+from mockserver._compat import simulated
 from mockserver._generate import ANCHOR, DataGenerator, prefixed_id
 from mockserver._paging import page
 from mockserver._requests import ParsedRequest
@@ -56,6 +57,8 @@ class StatelessBackend:
         # `--responses fuzz`: the corners of the contract instead of realistic data.
         self._generator = AdversarialGenerator(table) if adversarial else DataGenerator(table)
         self._tidy: Callable[[dict[str, Any]], None] = (lambda _item: None) if adversarial else _harmonise
+        # Job types and coherent status fields suit the mock's own schemas, not another document's.
+        self._own = simulated()
         self._fixtures = dict(fixtures or {})
         self._created = itertools.count()
         self._special: Mapping[str, Callable[[ParsedRequest], Reply]] = {
@@ -110,10 +113,11 @@ class StatelessBackend:
             return None
         body = self._generator.at(pointer, self._rng(op.operation_id, path_id), self._anchor(path_id))
         if isinstance(body, dict):
-            body.update(self._overrides(op))
+            if op.operation_id in self._own:
+                body.update(self._overrides(op))
+                self._tidy(body)
             if path_id is not None and "id" in body:
                 body["id"] = path_id
-            self._tidy(body)
         return body
 
     def _collection(self, op: Operation, parent: str | None) -> list[Any]:
@@ -128,10 +132,11 @@ class StatelessBackend:
             moment = anchor + timedelta(seconds=41 * index)
             item = self._generator.at(items_pointer, self._rng(op.operation_id, parent, index), moment)
             if isinstance(item, dict):
-                item.update(self._overrides(op))
                 if parent is not None and "run_id" in item:
                     item["run_id"] = parent
-                self._tidy(item)
+                if op.operation_id in self._own:
+                    item.update(self._overrides(op))
+                    self._tidy(item)
             collection.append(item)
         return collection
 

@@ -274,7 +274,10 @@ def control_endpoint(
                 control.validate(route.payload, payload)
             if control.sim is not None:
                 control.sim.settle()
-            return render(route.handler(payload, dict(request.query_params)))
+            reply = route.handler(payload, dict(request.query_params))
+            if inspect.isawaitable(reply):  # waits on this loop (the callback workers run here too)
+                reply = await reply
+            return render(reply)
         except MockError as exc:
             return error_response(exc)
         except Exception as exc:

@@ -9,10 +9,11 @@ attempt is journaled in a bounded buffer.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,10 @@ from mockserver._records import JobRecord, RunRecord, stamp, usage_of
 _SENDS = {"batch": frozenset({"completed", "failed"}), "job": frozenset({"completed", "failed"}),
           "run": frozenset({"completed", "failed", "cancelled"})}  # fmt: skip
 _RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
+_FIRST_BACKOFF, _MAX_BACKOFF = 0.5, 8.0
+MAX_WAIT = 20.0
+"""Seconds a control request waits for callbacks at most, whatever the settings: the Python
+control client gives up after 30 s, and a test should hear of a stuck receiver before that."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,10 @@ class _Delivery:
     attempts: list[dict[str, Any]] = field(default_factory=list)
     generation: int = 0
     """The dispatcher's generation when queued; a reset starts a new one."""
+    finished: bool = False
+    """Every attempt made (or refused, dropped by a reset, cut by shutdown): nothing more will happen."""
+    waiter: asyncio.Future[None] | None = None
+    """Made by :meth:`CallbackDispatcher.wait` for a delivery that has not finished yet."""
 
 
 def payload_for(kind: str, record: JobRecord | RunRecord) -> dict[str, Any]:
@@ -87,6 +96,7 @@ class CallbackDispatcher:
         """Finished before the event loop ran (state fixtures); queued by :meth:`start`."""
         self._generation = 0
         self.attempts = 0
+        self._captured: list[_Delivery] | None = None
 
     # -- called by the simulation ----------------------------------------------------------
 
@@ -95,9 +105,12 @@ class CallbackDispatcher:
         if not url or record.body["status"] not in _SENDS.get(kind, frozenset()):
             return
         delivery = _Delivery(kind, record, str(url), payload_for(kind, record), generation=self._generation)
+        if self._captured is not None:
+            self._captured.append(delivery)
         refusal = self._refusal(delivery.url)
         if refusal is not None:
             self._record(delivery, started=self._now(), status=None, error=refusal, duration=0.0)
+            self._finish(delivery)
             return
         try:
             asyncio.get_running_loop()
@@ -155,10 +168,11 @@ class CallbackDispatcher:
                 self._record(delivery, started=self._now(), status=None, error=repr(exc), duration=0.0)
             finally:
                 self._current.discard(delivery)
+                self._finish(delivery)
                 self._queue.task_done()
 
     async def _deliver(self, delivery: _Delivery, client: httpx.AsyncClient) -> None:
-        backoff = 0.5
+        backoff = _FIRST_BACKOFF
         for attempt in range(self.settings.retries + 1):
             started, clock = self._now(), time.perf_counter()
             status: int | None = None
@@ -185,7 +199,7 @@ class CallbackDispatcher:
             if not retry or attempt == self.settings.retries or self._stale(delivery):
                 return
             await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 8.0)
+            backoff = min(backoff * 2, _MAX_BACKOFF)
 
     def _record(
         self, delivery: _Delivery, *, started: float, status: int | None, error: str | None, duration: float
@@ -217,6 +231,53 @@ class CallbackDispatcher:
         self.journal.append(entry)
         self.attempts += 1
 
+    # -- waiting for what a request triggered ----------------------------------------------
+
+    @contextmanager
+    def capture(self) -> Iterator[list[_Delivery]]:
+        """Collect the deliveries queued (or refused) while the block runs: what it triggered."""
+        outer, self._captured = self._captured, []
+        try:
+            yield self._captured
+        finally:
+            if outer is not None:
+                outer.extend(self._captured)
+            self._captured = outer
+
+    def bound(self, count: int) -> float:
+        """Seconds ``count`` new deliveries may take: every attempt timing out, every backoff slept,
+        in as many waves as the workers need; at most :data:`MAX_WAIT`."""
+        retries = self.settings.retries
+        backoffs = sum(min(_FIRST_BACKOFF * 2.0**n, _MAX_BACKOFF) for n in range(retries))
+        # The margin covers connecting and recording, which the per-attempt timeout does not bound.
+        one = self.settings.timeout * (retries + 1) + backoffs + 0.5
+        waves = max(1, math.ceil(count / max(1, self.settings.concurrency)))
+        return min(one * waves, MAX_WAIT)
+
+    async def wait(self, deliveries: Sequence[_Delivery], timeout: float) -> int:
+        """Wait until every one of ``deliveries`` has finished, at most ``timeout`` seconds.
+
+        Awaits (the workers run on this same event loop); returns how many are still unfinished.
+        """
+        loop = asyncio.get_running_loop()
+        waiting: list[asyncio.Future[None]] = []
+        for delivery in deliveries:
+            if delivery.finished:
+                continue
+            if delivery.waiter is None:
+                delivery.waiter = loop.create_future()
+            waiting.append(delivery.waiter)
+        if waiting:
+            # `asyncio.wait` neither raises on the timeout nor cancels what it waited for.
+            await asyncio.wait(waiting, timeout=timeout)
+        return sum(not delivery.finished for delivery in deliveries)
+
+    @staticmethod
+    def _finish(delivery: _Delivery) -> None:
+        delivery.finished = True
+        if delivery.waiter is not None and not delivery.waiter.done():
+            delivery.waiter.set_result(None)
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def _stale(self, delivery: _Delivery) -> bool:
@@ -228,8 +289,10 @@ class CallbackDispatcher:
         self.journal.clear()
         self._backlog.clear()
         while self._queue is not None and not self._queue.empty():
-            self._queue.get_nowait()
+            self._finish(self._queue.get_nowait())
             self._queue.task_done()
+        for delivery in self._current:  # their outcome is forgotten: nobody waits for it any longer
+            self._finish(delivery)
 
     def pending(self) -> int:
         queued = self._queue.qsize() if self._queue is not None else 0
@@ -259,6 +322,7 @@ class CallbackDispatcher:
                 error="the mock server shut down first",
                 duration=0.0,
             )
+            self._finish(delivery)
         self._current.clear()
         for client in self._clients:
             await client.aclose()

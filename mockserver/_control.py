@@ -11,7 +11,7 @@ import copy
 import functools
 import json
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,7 +51,8 @@ Query = Mapping[str, str]
 class ControlRoute:
     method: str
     path: str
-    handler: Callable[[Any, Query], JsonReply]
+    handler: Callable[[Any, Query], JsonReply | Awaitable[JsonReply]]
+    """Takes the payload and the query; may be a coroutine (awaited on the server's loop)."""
     payload: str | None
     """Name of the payload's schema in ``$defs``, if the route takes a body."""
     summary: str = ""
@@ -132,7 +133,7 @@ class Control:
                 "/_mock/clock/advance",
                 lambda b, _q: self.advance(b),
                 "ClockAdvance",
-                "Move the manual clock; what is due happens before the answer",
+                "Move the manual clock; what is due happens, and its callbacks arrive, before the answer",
             ),
             ControlRoute(
                 "POST",
@@ -243,14 +244,28 @@ class Control:
             {"clock": sim.clock.kind, "now": stamp(now), "epoch": now, "pending_changes": sim.pending()}
         )
 
-    def advance(self, payload: Mapping[str, Any]) -> JsonReply:
+    async def advance(self, payload: Mapping[str, Any]) -> JsonReply:
+        """Move the manual clock and apply what is due; then, unless ``wait_for_callbacks`` is false,
+        wait (bounded) until every callback that triggered has been delivered or has failed."""
         sim = self._stateful()
         try:
             sim.clock.advance(float(payload["seconds"]))
         except ValueError as exc:
             raise Conflict(str(exc)) from None
-        sim.settle()
-        return self.clock()
+        if self.callbacks is None:
+            sim.settle()
+            return self.clock()
+        with self.callbacks.capture() as triggered:
+            sim.settle()
+        wait = bool(payload.get("wait_for_callbacks", True))
+        pending = (
+            await self.callbacks.wait(triggered, self.callbacks.bound(len(triggered)))
+            if wait and triggered
+            else sum(not delivery.finished for delivery in triggered)
+        )
+        reply = self.clock()
+        reply.body["callbacks"] = {"triggered": len(triggered), "pending": pending, "waited": wait}
+        return reply
 
     def reset(self) -> JsonReply:
         """Back to the start-up state (``--state``, state fixtures); clear journals, scenarios, faults."""

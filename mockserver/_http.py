@@ -34,7 +34,7 @@ from mockserver._errors import (
     Unauthorized,
 )
 from mockserver._journal import RequestJournal
-from mockserver._overrides import MockRequest, MockResponse, Override
+from mockserver._overrides import MockRequest, Override, override_reply
 from mockserver._requests import ParsedRequest, check_semantics, decode_json, parse_request
 from mockserver._schemas import SchemaSet, Violation
 from mockserver._spec import Operation, OperationTable
@@ -185,17 +185,18 @@ def _mock_request(request: Request, parsed: ParsedRequest) -> MockRequest:
     )
 
 
-async def _answer(context: ApiContext, request: Request, parsed: ParsedRequest) -> Reply:
+async def _answer(
+    context: ApiContext, request: Request, parsed: ParsedRequest
+) -> tuple[Reply, list[Violation]]:
+    """The answer, and the contract violations of an override's answer (the mock's own keep to it)."""
     override = context.overrides.get(parsed.operation.operation_id)
     if override is not None:
         result = override(_mock_request(request, parsed))
         if inspect.isawaitable(result):
             result = await result
-        if isinstance(result, MockResponse):
-            return JsonReply(result.body, result.status, result.headers)
         if result is not None:
-            return JsonReply(result)
-    return await context.backend.handle(parsed)
+            return override_reply(context.table, context.schemas, parsed, result)
+    return await context.backend.handle(parsed), []
 
 
 def api_endpoint(
@@ -215,6 +216,7 @@ def api_endpoint(
         op = methods[request.method if request.method != "HEAD" else "GET"]
         raw = b""
         violations: list[Violation] = []
+        answered: list[Violation] = []
         try:
             check_api_key(request, context.api_key)
             raw = await read_body(request) if op.body_pointer is not None else b""
@@ -228,7 +230,8 @@ def api_endpoint(
                 request.headers.get("content-type", ""),
             )
             check_semantics(context.table, context.schemas.level, parsed)
-            response = render(await _answer(context, request, parsed))
+            reply, answered = await _answer(context, request, parsed)
+            response = render(reply)
         except RequestInvalid as exc:
             violations = exc.violations
             response = error_response(exc)
@@ -248,6 +251,7 @@ def api_endpoint(
             operation_id=op.operation_id,
             label=op.label,
             violations=violations,
+            override_violations=answered,
         )
         return response
 
@@ -274,7 +278,10 @@ def control_endpoint(
                 control.validate(route.payload, payload)
             if control.sim is not None:
                 control.sim.settle()
-            return render(route.handler(payload, dict(request.query_params)))
+            reply = route.handler(payload, dict(request.query_params))
+            if inspect.isawaitable(reply):  # waits on this loop (the callback workers run here too)
+                reply = await reply
+            return render(reply)
         except MockError as exc:
             return error_response(exc)
         except Exception as exc:

@@ -11,6 +11,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from logging import INFO, WARNING
 from typing import Any
 
@@ -73,6 +74,8 @@ class _Entry:
     violations: list[Violation]
     fault: str | None
     cut: bool = False
+    override_violations: list[Violation] = field(default_factory=list)
+    """How the answer an override gave breaks the contract (the request's own are ``violations``)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -86,7 +89,10 @@ class _Entry:
             "status": self.status,
             "duration_ms": self.duration_ms,
             "operation_id": self.operation_id,
-            "violations": [v.as_json() for v in self.violations],
+            "violations": [
+                *({**v.as_json(), "source": "request"} for v in self.violations),
+                *({**v.as_json(), "source": "override"} for v in self.override_violations),
+            ],
             "fault": self.fault,
         }
 
@@ -122,9 +128,13 @@ class RequestJournal:
         label: str | None,
         violations: list[Violation] | None = None,
         fault: str | None = None,
+        override_violations: list[Violation] | None = None,
     ) -> None:
+        """Journal one request; ``violations`` are the request's, ``override_violations`` those of the
+        answer an override gave (both reach the contract report, each marked with its source)."""
         self._seq += 1
         found = violations or []
+        answered = override_violations or []
         # Kept raw and decoded when read: the journal sits on every request's path.
         entry = _Entry(
             self._seq,
@@ -140,13 +150,16 @@ class RequestJournal:
             found,
             fault,
             len(body) > _BODY_LIMIT,
+            answered,
         )
         self.entries.append(entry)
-        if _REQUEST_LOG.isEnabledFor(WARNING if found else INFO):
+        if _REQUEST_LOG.isEnabledFor(WARNING if found or answered else INFO):
             log_request(entry)
         if operation_id is not None:
             self.exercised.setdefault(operation_id, Counter())[status] += 1
-        for violation in found:
+        where = label or f"{method} {path}"
+        # Usually both are empty: the chain costs no list on every request's path.
+        for source, violation in chain((("request", v) for v in found), (("override", v) for v in answered)):
             self.violations.append(
                 {
                     "seq": self._seq,
@@ -154,8 +167,11 @@ class RequestJournal:
                     "method": method,
                     "path": path,
                     **violation.as_json(),
+                    "source": source,
                     "schema_path": violation.schema_path,
-                    "message": render_violation(label or f"{method} {path}", violation),
+                    "message": render_violation(
+                        where if source == "request" else f"{where}, answered by an override", violation
+                    ),
                 }
             )
 

@@ -7,11 +7,14 @@ until an empty page, or ``before=<first id>``) visits every item exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Literal, TypeVar
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
 Order = Literal["asc", "desc"]
+
+ZERO_IS_UNLIMITED = frozenset({"list_batches", "list_jobs", "list_active_jobs"})
+"""Lists whose ``limit=0`` means "no limit" on the real server (``if limit:``); elsewhere it is ``[]``."""
 
 
 def page(
@@ -40,3 +43,26 @@ def page(
     if before is not None and before in ids and (after is None or after not in ids):
         return window[-limit:]
     return window[:limit]
+
+
+def page_by_query(
+    chronological: Sequence[Any], query: Mapping[str, Any], provided: Collection[str], operation_id: str
+) -> list[Any]:
+    """One page of a whole collection (oldest first) as a list operation's validated query asks:
+    ``limit``, ``order`` (or the deprecated ``ascending`` when sent), ``before`` and ``after``
+    cursors naming item ``id``s. How stateless lists, fixtures and overrides of lists are paged."""
+    order = query.get("order", "desc")
+    if "ascending" in provided:
+        # The deprecated flag wins over `order` only when the client sends it.
+        order = "asc" if query.get("ascending") else "desc"
+    limit = query.get("limit")
+    if not isinstance(limit, int) or (limit == 0 and operation_id in ZERO_IS_UNLIMITED):
+        limit = None  # with validation off the query may hold anything: no limit then
+    return page(
+        chronological,
+        lambda item: str(item.get("id")) if isinstance(item, dict) else "",
+        order="asc" if order == "asc" else "desc",
+        before=query.get("before") or None,
+        after=query.get("after") or None,
+        limit=limit,
+    )

@@ -86,6 +86,9 @@ def log_request(entry: _Entry) -> None:
     if entry.violations:
         line += " " + violation_text(entry.violations)
         level = logging.WARNING
+    if entry.override_violations:
+        line += " (answered by an override) " + violation_text(entry.override_violations)
+        level = logging.WARNING
     if not line.isprintable():
         # The path is percent-decoded and violations quote what was sent: a newline there would
         # forge a log line of its own.

@@ -1,8 +1,12 @@
 """Scenarios: scripted outcomes for batches, runs and jobs, without touching client code.
 
-A rule matches by ``agent_id``, by batch or run id, or takes the next N batches or runs, and
-says how the match ends: final status, stop reason, duration, messages. Rules for "the next
-N" are used up as they match; the others stay until cleared.
+A rule matches by ``agent_id``, by batch, run or job id, or takes the next N batches, runs or
+jobs, and says how the match ends: final status, stop reason, duration, messages, reply. Rules
+for "the next N" are used up as they match; the others stay until cleared.
+
+An ``agent_id`` rule scripts that agent's *runs* whole, but in a batch only that agent's *items*:
+the batch still completes. A whole batch is scripted by ``batch_id`` or ``next_batches``.
+docs/scenarios-and-faults.md shows every form with an example.
 """
 
 from __future__ import annotations
@@ -76,7 +80,8 @@ class Scenarios:
         return None
 
     def for_batch(self, agent_ids: list[str]) -> BatchPlan:
-        """The plan of a new batch: a "next batches" rule for the batch, agent rules for its items."""
+        """The plan of a new batch: a "next batches" rule for the batch as a whole, agent rules for
+        their agents' items only (an agent rule never changes the batch's own status)."""
         rule = self._first("next_batches")
         whole = self._use(rule) if rule is not None else {}
         items = {}

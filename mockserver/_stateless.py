@@ -20,7 +20,7 @@ from mockserver._adversarial import AdversarialGenerator
 from mockserver._backend import JsonReply, Reply, StreamReply
 from mockserver._compat import simulated
 from mockserver._generate import ANCHOR, DataGenerator, prefixed_id
-from mockserver._paging import page
+from mockserver._paging import page_by_query
 from mockserver._requests import ParsedRequest
 from mockserver._spec import Operation, OperationTable
 
@@ -29,8 +29,6 @@ COLLECTION_SIZE = 7
 
 _TERMINAL = frozenset({"completed", "failed", "cancelled", "expired"})
 _ACTIVE = ("created", "running")
-# Lists whose `limit=0` means "no limit" on the real server (`if limit:`); elsewhere it is `[]`.
-_ZERO_IS_UNLIMITED = frozenset({"list_batches", "list_jobs", "list_active_jobs"})
 _JOB_TYPE = {"batch": "batch", "jobs": "job"}
 # Fields of the object types that only make sense once a job has finished.
 _FINISHED_FIELDS = (
@@ -164,23 +162,7 @@ class StatelessBackend:
         return None
 
     def _page(self, request: ParsedRequest, items: list[Any]) -> list[Any]:
-        query = request.query
-        order = query.get("order", "desc")
-        ascending = query.get("ascending")
-        if "ascending" in request.provided:
-            # Both deprecated flags win over `order` only when the client sends them.
-            order = "asc" if ascending else "desc"
-        limit = query.get("limit")
-        if limit == 0 and request.operation.operation_id in _ZERO_IS_UNLIMITED:
-            limit = None
-        return page(
-            items,
-            lambda item: str(item.get("id")) if isinstance(item, dict) else "",
-            order=order,
-            before=query.get("before") or None,
-            after=query.get("after") or None,
-            limit=limit,
-        )
+        return page_by_query(items, request.query, request.provided, request.operation.operation_id)
 
     # -- operations with their own shape ---------------------------------------------------
 

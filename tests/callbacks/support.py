@@ -243,9 +243,12 @@ def seed_run(client: httpx.Client, **seed: Any) -> dict[str, Any]:
     return body
 
 
-def advance(client: httpx.Client, seconds: float = 3.0) -> dict[str, Any]:
-    """Move the manual clock past the default job duration (2 s); the clock's state."""
-    reply = client.post("/_mock/clock/advance", json={"seconds": seconds})
+def advance(client: httpx.Client, seconds: float = 3.0, *, wait: bool = True) -> dict[str, Any]:
+    """Move the manual clock past the default job duration (2 s); the clock's state.
+
+    ``wait=False`` answers without waiting for the callbacks the advance triggers.
+    """
+    reply = client.post("/_mock/clock/advance", json={"seconds": seconds, "wait_for_callbacks": wait})
     assert reply.status_code == 200, reply.text
     body: dict[str, Any] = reply.json()
     return body

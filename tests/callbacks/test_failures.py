@@ -116,7 +116,7 @@ def test_the_mock_answers_while_a_callback_hangs(mock: httpx.Client, receiver: R
     sleep = 2.0
     url = receiver.on("/hang", Reply(delay=sleep))
     create_batch(mock, url)
-    advance(mock)
+    advance(mock, wait=False)
     [request] = receiver.wait_for(1)
 
     latencies = _timed_gets(mock, 5)
@@ -135,7 +135,7 @@ def test_a_receiver_sleeping_past_the_timeout(dedicated: Dedicated, receiver: Re
     sleep = 3.0
     url = receiver.on("/sleepy", Reply(delay=sleep))
     created = create_batch(mock, url)
-    advance(mock)
+    advance(mock, wait=False)
     [request] = receiver.wait_for(1)
 
     latencies = _timed_gets(mock, 5)

@@ -133,7 +133,7 @@ def test_reset_forgets_deliveries_queued_or_in_flight(dedicated: Dedicated, rece
     slow = receiver.on("/old", Reply(delay=0.5))
     create_batch(mock, slow)
     create_batch(mock, slow)  # queued behind the first: one delivery at a time
-    advance(mock)
+    advance(mock, wait=False)
     [in_flight] = receiver.wait_for(1)
     assert journal(mock)["pending"] == 2
 
@@ -162,7 +162,7 @@ def test_shutdown_waits_for_a_callback_in_flight(receiver: Receiver) -> None:
     try:
         with httpx.Client(base_url=server.url, timeout=10) as client:
             create_batch(client, url)
-            advance(client)
+            advance(client, wait=False)
             [request] = receiver.wait_for(1)
             assert journal(client)["pending"] == 1
     finally:

@@ -57,7 +57,13 @@ def test_advance_over_http_moves_the_clock_and_applies_what_is_due(http: httpx.C
 
     moved = ok(http.post("/_mock/clock/advance", json={"seconds": JOB_DURATION}))
 
-    assert moved == {"clock": "manual", "now": stamp(start + 2), "epoch": start + 2, "pending_changes": 0}
+    assert moved == {
+        "clock": "manual",
+        "now": stamp(start + 2),
+        "epoch": start + 2,
+        "pending_changes": 0,
+        "callbacks": {"triggered": 0, "pending": 0, "waited": True},  # the batch has no callback_url
+    }
     assert batch(http, created["id"])["status"] == "completed"
 
 

@@ -71,12 +71,14 @@ def test_an_entry_lists_the_violations_of_a_refused_request(server: MockServer, 
             "msg": "String should have at least 42 characters",
             "type": "string_too_short",
             "ctx": {"min_length": 42},
+            "source": "request",
         },
         {
             "loc": ["body", "requests", 0, "agent_id"],
             "msg": f"String should match pattern '{AGENT_PATTERN}'",
             "type": "string_pattern_mismatch",
             "ctx": {"pattern": AGENT_PATTERN},
+            "source": "request",
         },
     ]
 

@@ -168,7 +168,7 @@ def test_a_receiver_dripping_its_answer_is_cut_off_at_the_timeout(
     http = dedicated(callback_timeout=1.0)
     with RawReceiver(mode) as receiver:
         batch = _create_batch(http, receiver.url)
-        http.post("/_mock/clock/advance", json={"seconds": 3})
+        http.post("/_mock/clock/advance", json={"seconds": 3, "wait_for_callbacks": False})
         started = time.monotonic()
         [entry] = _wait_callbacks(http, 1, deadline=5)
         assert time.monotonic() - started < 3
@@ -185,7 +185,7 @@ def test_slow_receivers_cannot_starve_the_others(dedicated: Callable[..., httpx.
         for _ in range(4):
             _create_batch(http, slow.url)
         fine = _create_batch(http, good.url)
-        http.post("/_mock/clock/advance", json={"seconds": 3})
+        http.post("/_mock/clock/advance", json={"seconds": 3, "wait_for_callbacks": False})
         started = time.monotonic()
         entries = _wait_callbacks(http, 5, deadline=10)
         elapsed = time.monotonic() - started
@@ -318,7 +318,8 @@ def test_shutdown_with_streams_and_callbacks_in_flight_is_clean_and_prompt(
         )
         assert finished.status_code == 201, finished.text
         _create_batch(http, receiver.url)
-        assert http.post("/_mock/clock/advance", json={"seconds": 3}).status_code == 200
+        no_wait = {"seconds": 3, "wait_for_callbacks": False}  # the callbacks must still be in flight
+        assert http.post("/_mock/clock/advance", json=no_wait).status_code == 200
         end = time.monotonic() + DEADLINE
         while receiver.accepted < 2 or _callbacks(http)["pending"] < 2:
             assert time.monotonic() < end, "the callbacks never went out"

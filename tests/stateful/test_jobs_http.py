@@ -279,6 +279,7 @@ def test_clock_reports_time_and_pending_changes(api: MockApi) -> None:
         "now": stamp(before["epoch"] + 2.5),
         "epoch": before["epoch"] + 2.5,
         "pending_changes": 0,
+        "callbacks": {"triggered": 0, "pending": 0, "waited": True},
     }
 
 

@@ -88,7 +88,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def mock_argv(*flags: str) -> list[str]:
-    return [sys.executable, "-m", "mockserver", "serve", "--port", "0", *flags]
+    # --quiet: the per-request console log is for people; under load it would measure the terminal.
+    return [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--quiet", *flags]
 
 
 def baseline_argv(*flags: str) -> list[str]:

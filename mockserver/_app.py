@@ -88,7 +88,13 @@ def _build(config: Config, table: OperationTable) -> Parts:
         )
         control = Control(None, strict, faults=faults, journal=journal, operation_ids=operation_ids)
         return Parts(
-            config, table, backend, control, journal, faults, ApiContext(table, schemas, backend, journal)
+            config,
+            table,
+            backend,
+            control,
+            journal,
+            faults,
+            ApiContext(table, schemas, backend, journal, api_key=config.api_key),
         )
     sim = Simulation(make_clock(config.clock), seed=config.seed, job_duration=config.job_duration)
     settings = CallbackSettings(

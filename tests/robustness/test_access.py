@@ -348,3 +348,13 @@ def test_the_api_cannot_change_control_settings(server_factory: ServerFactory) -
         assert entry["status_code"] is None
         assert "is not in --callback-allow-hosts" in entry["error"]
     server.reset()
+
+
+def test_stateless_mode_refuses_a_missing_key_too(server_factory: ServerFactory) -> None:
+    """The key guards the API in both modes (stateless once answered everyone)."""
+    server = server_factory(mode="stateless", api_key=KEY)
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        for operation_id, method, path, body in _requests_of_every_operation():
+            assert _call(http, method, path, body).status_code == 401, operation_id
+            keyed = _call(http, method, path, body, Authorization=f"Bearer {KEY}")
+            assert keyed.status_code < 300, (operation_id, keyed.status_code, keyed.text)

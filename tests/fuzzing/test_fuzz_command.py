@@ -78,14 +78,14 @@ def test_fuzzing_a_broken_server_reports_each_kind_of_violation(broken_server: s
         (["--base-url", "http://127.0.0.1:9", "--operations", "nope"], "unknown operation(s): nope"),
         (["--base-url", "http://127.0.0.1:9"], "cannot reach http://127.0.0.1:9"),
         (["--examples", "3"], "the following arguments are required: --base-url"),
-        (["--base-url", "http://x", "--examples", "0"], "argument --examples: invalid _positive value: '0'"),
+        (["--base-url", "http://x", "--examples", "0"], "--examples '0': must be an integer of at least 1"),
         (
             ["--base-url", "http://x", "--header", "no colon"],
-            "argument --header: 'no colon' must be 'Name: value' with a valid header name",
+            "--header: 'no colon' must be 'Name: value' with a valid header name",
         ),
         (
             ["--base-url", "http://x", "--header", "Bad Name: v"],
-            "argument --header: 'Bad Name: v' must be 'Name: value' with a valid header name",
+            "--header: 'Bad Name: v' must be 'Name: value' with a valid header name",
         ),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ from mockserver import MockServer
 from .conftest import settled
 from .support import AGENT, Receiver, Reply, closed_port, wait_journal
 
-REQUEST = {"agent_id": AGENT, "messages": [{"role": "user", "content": "hello"}]}
+REQUEST: Any = {"agent_id": AGENT, "messages": [{"role": "user", "content": "hello"}]}
 
 
 @pytest.fixture

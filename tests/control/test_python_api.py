@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from pathlib import Path
+from typing import Any
 
 import letta_client
 import pytest
@@ -41,7 +42,8 @@ def test_a_scenario_sends_only_what_was_given(server: MockServer, sdk: Letta) ->
     assert stored["match"] == {"next_batches": 1}
     assert (stored["status"], stored["reply"], stored["duration"]) == ("failed", "no", 3)
     assert "stop_reason" not in stored
-    created = sdk.batches.create(requests=[batch_request(AGENT)])
+    request: Any = batch_request(AGENT)  # the SDK's TypedDict, from the same JSON
+    created = sdk.batches.create(requests=[request])
     server.advance(3)
     assert sdk.batches.retrieve(created.id).status == "failed"
 
@@ -56,7 +58,7 @@ def test_a_run_scenario_takes_messages(server: MockServer, sdk: Letta) -> None:
     run = server.seed_run(agent_id=AGENT)
     server.advance(5)
     [message] = [m for m in sdk.runs.messages.list(run["id"]).items if m.message_type == "assistant_message"]
-    assert message.content == "scripted"  # type: ignore[union-attr]
+    assert message.content == "scripted"
 
 
 def test_fault_shorthands_expand_to_the_schema_objects(server: MockServer) -> None:

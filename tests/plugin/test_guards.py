@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from .support import run_inner
@@ -322,3 +325,44 @@ def test_async_and_a_bare_transport(mock):
     result = run_inner(pytester)
 
     result.assert_outcomes(passed=4)
+
+
+def test_off_the_main_thread_the_watchdog_raises_in_the_test_thread() -> None:
+    from mockserver.pytest_plugin import _Watchdog
+
+    outcome: list[BaseException] = []
+
+    def hanging_test() -> None:
+        watchdog = _Watchdog(0.2, lambda: "the mock at http://letta-mock.local hung")
+        try:
+            while True:
+                time.sleep(0.01)
+        except BaseException as exc:  # Failed is an outcome exception, not an Exception
+            outcome.append(exc)
+        finally:
+            watchdog.stop()
+
+    worker = threading.Thread(target=hanging_test)
+    worker.start()
+    worker.join(30)
+
+    [failure] = outcome
+    assert isinstance(failure, pytest.fail.Exception)
+    assert str(failure) == "the mock at http://letta-mock.local hung"
+
+
+def test_a_stopped_thread_watchdog_never_rings() -> None:
+    from mockserver.pytest_plugin import _Watchdog
+
+    finished = threading.Event()
+
+    def quick_test() -> None:
+        _Watchdog(0.1, lambda: "rang").stop()
+        time.sleep(0.3)  # past the limit: nothing may be raised here
+        finished.set()
+
+    worker = threading.Thread(target=quick_test)
+    worker.start()
+    worker.join(30)
+
+    assert finished.is_set()

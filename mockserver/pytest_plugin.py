@@ -224,10 +224,17 @@ class _Servers:
         return self.running[key]
 
     def close(self) -> None:
-        for server in self.running.values():
-            stop = getattr(server, "stop", None) or server.close
-            stop()
+        """Stop every server; one that fails to stop does not keep the others running."""
+        servers = list(self.running.values())
         self.running.clear()
+        failures: list[Exception] = []
+        for server in servers:
+            try:
+                (getattr(server, "stop", None) or server.close)()
+            except Exception as exc:
+                failures.append(exc)
+        if failures:
+            raise failures[0]
 
 
 @pytest.fixture(scope="session")

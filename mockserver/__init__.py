@@ -14,6 +14,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Config": "mockserver._config",
     "ContractViolation": "mockserver._violations",
+    "ControlError": "mockserver._handle",
+    "InProcessMock": "mockserver._inprocess",
     "MockRequest": "mockserver._overrides",
     "MockResponse": "mockserver._overrides",
     "MockServer": "mockserver._server",
@@ -27,6 +29,8 @@ _EXPORTS = {
 __all__ = [
     "Config",
     "ContractViolation",
+    "ControlError",
+    "InProcessMock",
     "MockRequest",
     "MockResponse",
     "MockServer",
@@ -41,6 +45,8 @@ __all__ = [
 if TYPE_CHECKING:
     from mockserver._app import create_app
     from mockserver._config import Config
+    from mockserver._handle import ControlError
+    from mockserver._inprocess import InProcessMock
     from mockserver._overrides import MockRequest, MockResponse
     from mockserver._server import MockServer, serve
     from mockserver._spec import Operation, OperationTable, default_table

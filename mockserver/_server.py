@@ -135,8 +135,11 @@ def _exit_cleanly(_signum: int, _frame: object) -> None:
 class MockServer(MockControls):
     """A mock server running in a background thread, for tests and embedding.
 
-    ``port=0`` (the default here) picks a free port; :attr:`url` tells which. The control
-    methods (``reset``, ``advance``, ``seed_run``, ``add_fault``, ``override``, ...) steer it.
+    ``MockServer(config=None, **settings)``: a ``Config``, or its fields as keywords (``mode``,
+    ``clock``, ``seed``, ...). ``port=0`` (the default here) picks a free port; :attr:`url` tells
+    which once :meth:`start` has run (or the ``with`` block has begun). The control methods
+    (``reset``, ``advance``, ``seed_run``, ``add_fault``, ``override``, ...) steer it; the
+    ``letta_mock`` fixture is one of these. docs/python-api.md is the reference.
     """
 
     def __init__(self, config: Config | None = None, **settings: object) -> None:
@@ -150,6 +153,7 @@ class MockServer(MockControls):
 
     @property
     def url(self) -> str:  # type: ignore[override]
+        """``http://127.0.0.1:PORT``: where the server listens. ``RuntimeError`` before :meth:`start`."""
         if self._url is None:
             raise RuntimeError("the server is not running; call start() first")
         return self._url
@@ -166,6 +170,11 @@ class MockServer(MockControls):
         return parts
 
     def start(self, timeout: float = 10.0) -> MockServer:
+        """Bind the socket, serve in a daemon thread, and return once it answers (``self``).
+
+        ``RuntimeError`` if it is already running or did not start within ``timeout`` seconds;
+        ``OSError`` if the port cannot be bound.
+        """
         if self._thread is not None:
             raise RuntimeError("the server is already running")
         server = _uvicorn_server(self.config)
@@ -188,6 +197,7 @@ class MockServer(MockControls):
         return self
 
     def stop(self) -> None:
+        """Shut down gracefully (callbacks in flight, streams, the clock's ticker) and join the thread."""
         if self._client is not None:
             self._client.close()
             self._client = None

@@ -10,17 +10,25 @@ fixtures that need it.
 - ``letta_mock_asgi``: the same app served in-process through httpx transports, no socket.
 - ``letta_mock_settings``: session-scoped dict of ``Config`` fields; override it in a
   ``conftest.py`` to change the defaults for a whole suite.
-- ``@pytest.mark.letta_mock(mode=..., validation=..., clock=..., seed=..., expect_violations=True)``:
-  per-test settings, fed to the same ``Config`` the CLI builds.
+- ``@pytest.mark.letta_mock(mode=..., validation=..., clock=..., seed=..., expect_violations=True,
+  timeout=...)``: per-test settings, fed to the same ``Config`` the CLI builds.
+- ``letta_mock_timeout`` (ini option, seconds, default 60; 0 turns it off): a watchdog fails a
+  test using either fixture that runs longer, with a message naming the mock and its last request,
+  instead of hanging the run (an override that makes auto-paging loop, a stream waiting for a
+  manual clock). The marker's ``timeout=`` wins for one test.
 
 A test whose requests broke the documented contract fails at teardown with
 ``mockserver.ContractViolation`` (an ``AssertionError``), unless its marker says
-``expect_violations=True``.
+``expect_violations=True``. docs/python-api.md is the reference.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -28,14 +36,41 @@ import pytest
 from mockserver._violations import ContractViolation
 
 DEFAULTS: dict[str, Any] = {"mode": "stateful", "clock": "manual"}
+TIMEOUT_OPTION = "letta_mock_timeout"
+DEFAULT_TIMEOUT = 60.0
+"""Seconds; far above what a test against a local mock needs, far below a CI job's own limit."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        TIMEOUT_OPTION,
+        "seconds a test using letta_mock or letta_mock_asgi may run before it fails (0: no limit);"
+        " @pytest.mark.letta_mock(timeout=...) wins for one test",
+        default=str(DEFAULT_TIMEOUT),
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "letta_mock(**settings): settings of the letta_mock fixture for this test (Config fields such as"
-        " mode, validation, clock, seed, job_duration); expect_violations=True allows contract violations",
+        " mode, validation, clock, seed, job_duration); expect_violations=True allows contract violations;"
+        f" timeout=seconds replaces the {TIMEOUT_OPTION} ini option (0: no limit)",
     )
+    try:
+        _seconds(config.getini(TIMEOUT_OPTION), f"the {TIMEOUT_OPTION} ini option")
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _seconds(value: object, where: str) -> float:
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if isinstance(value, bool) or not 0 <= seconds < float("inf"):
+        raise ValueError(f"{where} must be a number of seconds >= 0 (0: no limit), not {value!r}")
+    return seconds
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +79,126 @@ def letta_mock_settings() -> dict[str, Any]:
     return {}
 
 
-def _settings(request: pytest.FixtureRequest, base: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    marker = request.node.get_closest_marker("letta_mock")
-    settings = {**DEFAULTS, **base, **(marker.kwargs if marker else {})}
-    expect = bool(settings.pop("expect_violations", False))
-    return settings, expect
+class _Settings:
+    def __init__(self, request: pytest.FixtureRequest, base: dict[str, Any]) -> None:
+        marker = request.node.get_closest_marker("letta_mock")
+        settings = {**DEFAULTS, **base, **(marker.kwargs if marker else {})}
+        self.expect_violations = bool(settings.pop("expect_violations", False))
+        if "timeout" in settings:
+            self.timeout = _seconds(settings.pop("timeout"), "@pytest.mark.letta_mock(timeout=...)")
+        else:
+            self.timeout = _seconds(request.config.getini(TIMEOUT_OPTION), f"the {TIMEOUT_OPTION} ini option")
+        self.config = settings
+        self.test = request.node.nodeid
+
+
+class _Watchdog:
+    """Fails the test running in this thread after ``seconds``, with ``describe()`` as the message.
+
+    In the main thread it is a ``SIGALRM`` timer: it interrupts blocking waits too. An alarm
+    already set to ring sooner (pytest-timeout's signal method) is left alone; one due later is
+    put back, less the time spent, when this one stops. Elsewhere (another thread, Windows) a
+    timer thread raises the failure in this thread at its next Python instruction.
+    """
+
+    def __init__(self, seconds: float, describe: Callable[[], str]) -> None:
+        self._seconds = seconds
+        self._describe = describe
+        self._stop: Callable[[], None] = lambda: None
+        if seconds <= 0:
+            return
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+            self._arm_alarm()
+        else:
+            self._arm_thread()
+
+    def _arm_alarm(self) -> None:
+        before, interval = signal.getitimer(signal.ITIMER_REAL)
+        if before and before <= self._seconds:
+            return
+
+        def ring(_signum: int, _frame: FrameType | None) -> None:
+            pytest.fail(self._describe(), pytrace=True)
+
+        started = time.monotonic()
+        previous = signal.signal(signal.SIGALRM, ring)
+        signal.setitimer(signal.ITIMER_REAL, self._seconds)
+
+        def stop() -> None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if before:
+                left = max(before - (time.monotonic() - started), 0.001)
+                signal.setitimer(signal.ITIMER_REAL, left, interval)
+
+        self._stop = stop
+
+    def _arm_thread(self) -> None:
+        target = threading.get_ident()
+        lock = threading.Lock()
+        stopped = False
+
+        def ring() -> None:
+            import ctypes
+
+            message = self._describe()
+
+            class LettaMockTimeout(pytest.fail.Exception):  # type: ignore[name-defined,misc]
+                def __init__(self) -> None:
+                    super().__init__(message, pytrace=True)
+
+            with lock:
+                if not stopped:
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                        ctypes.c_ulong(target), ctypes.py_object(LettaMockTimeout)
+                    )
+
+        timer = threading.Timer(self._seconds, ring)
+        timer.daemon = True
+        timer.name = "letta-mock-watchdog"
+        timer.start()
+
+        def stop() -> None:
+            nonlocal stopped
+            with lock:
+                stopped = True
+            timer.cancel()
+
+        self._stop = stop
+
+    def stop(self) -> None:
+        self._stop()
+        self._stop = lambda: None
+
+
+def _describe(server: Any, fixture: str, settings: _Settings, since: int) -> Callable[[], str]:
+    def describe() -> str:
+        where = f"{fixture} at {server.url}"
+        try:  # the journal, read directly: a request to the mock could wait on the very thing that hangs
+            journal = server._parts().journal
+            count = journal.last_seq - since
+            last = journal.entries[-1] if count else None
+        except Exception:  # a message must come out whatever state the mock is in
+            count, last = -1, None
+        if last is not None:
+            label = f" ({last.operation_id})" if last.operation_id else ""
+            activity = (
+                f"; it answered {count} request(s) in this test, the last {last.method} {last.path}{label}"
+            )
+            activity += f" with {last.status}"
+        elif count == 0:
+            activity = "; it answered no request in this test"
+        else:
+            activity = ""
+        return (
+            f"{settings.test} did not finish within {settings.timeout:g} s ({TIMEOUT_OPTION}), using the"
+            f" letta-mockserver {where}{activity}. Usual causes: an override of a list operation that"
+            " never ends its pages under auto-paging, a run stream or wait_for() on a manual clock that"
+            " nobody advances. Raise the limit with @pytest.mark.letta_mock(timeout=...) or the"
+            f" {TIMEOUT_OPTION} ini option (0: no limit)."
+        )
+
+    return describe
 
 
 class _Servers:
@@ -74,10 +224,17 @@ class _Servers:
         return self.running[key]
 
     def close(self) -> None:
-        for server in self.running.values():
-            stop = getattr(server, "stop", None) or server.close
-            stop()
+        """Stop every server; one that fails to stop does not keep the others running."""
+        servers = list(self.running.values())
         self.running.clear()
+        failures: list[Exception] = []
+        for server in servers:
+            try:
+                (getattr(server, "stop", None) or server.close)()
+            except Exception as exc:
+                failures.append(exc)
+        if failures:
+            raise failures[0]
 
 
 @pytest.fixture(scope="session")
@@ -87,11 +244,15 @@ def _letta_mock_servers() -> Iterator[_Servers]:
     servers.close()
 
 
-def _use(server: Any, expect_violations: bool) -> Iterator[Any]:
+def _use(server: Any, fixture: str, settings: _Settings) -> Iterator[Any]:
     since = server.reset()
-    yield server
+    watchdog = _Watchdog(settings.timeout, _describe(server, fixture, settings, since))
+    try:
+        yield server
+    finally:
+        watchdog.stop()
     report = server.report(since=since)
-    if report["violations"] and not expect_violations:
+    if report["violations"] and not settings.expect_violations:
         raise ContractViolation(report["violations"])
 
 
@@ -100,14 +261,14 @@ def letta_mock(
     request: pytest.FixtureRequest, letta_mock_settings: dict[str, Any], _letta_mock_servers: _Servers
 ) -> Iterator[Any]:
     """A running letta-mockserver, reset for this test (``mockserver.MockServer``)."""
-    settings, expect = _settings(request, letta_mock_settings)
-    yield from _use(_letta_mock_servers.get(settings, in_process=False), expect)
+    settings = _Settings(request, letta_mock_settings)
+    yield from _use(_letta_mock_servers.get(settings.config, in_process=False), "letta_mock", settings)
 
 
 @pytest.fixture
 def letta_mock_asgi(
     request: pytest.FixtureRequest, letta_mock_settings: dict[str, Any], _letta_mock_servers: _Servers
 ) -> Iterator[Any]:
-    """The same mock served in-process, without a socket."""
-    settings, expect = _settings(request, letta_mock_settings)
-    yield from _use(_letta_mock_servers.get(settings, in_process=True), expect)
+    """The same mock served in-process, without a socket (``mockserver._inprocess.InProcessMock``)."""
+    settings = _Settings(request, letta_mock_settings)
+    yield from _use(_letta_mock_servers.get(settings.config, in_process=True), "letta_mock_asgi", settings)

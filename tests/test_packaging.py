@@ -97,6 +97,8 @@ def test_public_api_is_pinned() -> None:
     assert sorted(mockserver.__all__) == [
         "Config",
         "ContractViolation",
+        "ControlError",
+        "InProcessMock",
         "MockRequest",
         "MockResponse",
         "MockServer",

@@ -15,30 +15,21 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from mockserver import _lifecycle as lifecycle
 from mockserver import _sse
 from mockserver._adversarial import AdversarialGenerator
 from mockserver._backend import JsonReply, Reply, StreamReply
 from mockserver._compat import simulated
 from mockserver._generate import ANCHOR, DataGenerator, prefixed_id
 from mockserver._paging import page_by_query
+from mockserver._realistic import make_consistent, status_of
 from mockserver._requests import ParsedRequest
 from mockserver._spec import Operation, OperationTable
 
 COLLECTION_SIZE = 7
 """How many items each generated list holds before it runs out."""
 
-_TERMINAL = frozenset({"completed", "failed", "cancelled", "expired"})
-_ACTIVE = ("created", "running")
 _JOB_TYPE = {"batch": "batch", "jobs": "job"}
-# Fields of the object types that only make sense once a job has finished.
-_FINISHED_FIELDS = (
-    "completed_at",
-    "stop_reason",
-    "total_duration_ns",
-    "callback_sent_at",
-    "callback_status_code",
-    "callback_error",
-)
 
 
 class StatelessBackend:
@@ -54,7 +45,7 @@ class StatelessBackend:
         self._seed = seed
         # `--responses fuzz`: the corners of the contract instead of realistic data.
         self._generator = AdversarialGenerator(table) if adversarial else DataGenerator(table)
-        self._tidy: Callable[[dict[str, Any]], None] = (lambda _item: None) if adversarial else _harmonise
+        self._adversarial = adversarial
         # Job types and coherent status fields suit the mock's own schemas, not another document's.
         self._own = simulated()
         self._fixtures = dict(fixtures or {})
@@ -86,6 +77,11 @@ class StatelessBackend:
 
     def _anchor(self, *parts: object) -> datetime:
         return ANCHOR + timedelta(hours=self._rng("anchor", *parts).randint(0, 24 * 30))
+
+    def _tidy(self, item: dict[str, Any]) -> None:
+        """Make a realistic record consistent (`--responses fuzz` keeps its contradictions)."""
+        if not self._adversarial:
+            make_consistent(item, self._rng("consistent", item.get("id")))
 
     def _overrides(self, op: Operation) -> dict[str, Any]:
         family = (
@@ -145,6 +141,9 @@ class StatelessBackend:
         if statuses == []:  # filters that contradict each other (`active` with a stop reason) match nothing
             return []
         items = [_apply_filters(item, request, statuses) for item in self._collection(op, parent)]
+        for item in items:
+            if isinstance(item, dict):
+                self._tidy(item)
         return self._page(request, items)
 
     def _status_values(self, op: Operation) -> frozenset[str] | None:
@@ -241,9 +240,12 @@ class StatelessBackend:
             message.update(seq_id=index, run_id=run_id, is_err=None)
             events.append(message)
         usage = self._generator.component("LettaUsageStatistics", rng, anchor)
-        usage.update(step_count=1, total_tokens=usage["prompt_tokens"] + usage["completion_tokens"])
-        if "run_ids" in usage:
-            usage["run_ids"] = [run_id]
+        if not self._adversarial:
+            # Every usage field is optional in the contract (fuzzed usage may lack any of them):
+            # only realistic data fills them in and sums them.
+            prompt, completion = usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
+            usage.update(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+            usage.update(step_count=1, run_ids=[run_id])
         events += [{"message_type": "stop_reason", "stop_reason": "end_turn"}, usage]
         return events
 
@@ -259,23 +261,6 @@ def _is_list(table: OperationTable, op: Operation) -> bool:
     return pointer is not None and table.schema_at(pointer).get("type") == "array"
 
 
-def _harmonise(item: dict[str, Any]) -> None:
-    """Keep generated status fields coherent: an unfinished job has no completion data."""
-    status = item.get("status")
-    if status in _ACTIVE or status == "pending":
-        for name in _FINISHED_FIELDS:
-            if name in item:
-                item[name] = None
-    elif status in _TERMINAL and item.get("completed_at", "") is None:
-        item["completed_at"] = item.get("updated_at") or item.get("created_at")
-    tokens = item.get("prompt_tokens"), item.get("completion_tokens")
-    # Steps have nullable token counts: only derive the total when both parts are known.
-    if "total_tokens" in item and all(isinstance(t, int) for t in tokens):
-        item["total_tokens"] = sum(t for t in tokens if isinstance(t, int))
-    if status == "cancelled" and "stop_reason" in item:
-        item["stop_reason"] = "cancelled"
-
-
 def _wanted_statuses(request: ParsedRequest, known: frozenset[str] | None) -> list[str] | None:
     """The statuses a list's filters allow items to have: ``None`` for any, ``[]`` for none.
 
@@ -287,10 +272,11 @@ def _wanted_statuses(request: ParsedRequest, known: frozenset[str] | None) -> li
     if statuses and known is not None:
         statuses = [status for status in statuses if status in known] or None
     if not statuses and (query.get("active") or request.operation.operation_id.startswith("list_active")):
-        statuses = list(_ACTIVE)
+        statuses = list(lifecycle.ACTIVE)
     reason = query.get("stop_reason")
     if reason is not None:
-        compatible = ["cancelled"] if reason == "cancelled" else ["completed", "failed"]
+        implied = status_of(reason)
+        compatible = [implied] if implied is not None else ["completed", "failed"]
         statuses = [status for status in statuses or compatible if status in compatible]
     return statuses
 
@@ -311,5 +297,4 @@ def _apply_filters(item: Any, request: ParsedRequest, statuses: list[str] | None
             item[name] = query[name]
     if query.get("source_id") is not None:
         item["metadata"] = {**(item.get("metadata") or {}), "source_id": query["source_id"]}
-    _harmonise(item)
     return item

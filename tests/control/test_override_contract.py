@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -83,7 +84,8 @@ def test_the_plugin_fails_the_test_at_teardown_for_an_overrides_violation(
     server: MockServer, http: httpx.Client
 ) -> None:
     for expected in (False, True):
-        teardown = _use(server, expected)
+        settings: Any = SimpleNamespace(timeout=0, expect_violations=expected, config={}, test="t")
+        teardown = _use(server, "letta_mock", settings)
         next(teardown)
         server.override("retrieve_batch", lambda _request: {"id": 5})
         http.get(f"{BATCHES}/{UNKNOWN_BATCH}")

@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 import pydantic
 import pytest
+from letta_client import Letta
 from letta_client.types.agents.internal_message import InternalMessage
+from letta_client.types.agents.letta_streaming_response import LettaStreamingResponse
 from letta_client.types.agents.message import Message
 from letta_client.types.agents.run import Run
 from letta_client.types.batch_job import BatchJob
@@ -152,3 +154,39 @@ def test_the_documented_strictness_is_real(fuzz_server: MockServer) -> None:
                 adapter.validate_python(body)
             refused += 1
     assert refused > 0
+
+
+def stream_events(server: MockServer, count: int = REQUESTS) -> list[list[Any]]:
+    """The `data:` events (before `[DONE]`) of the fuzzed streams of ``count`` runs."""
+    streams = []
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        for i in range(count):
+            response = http.post(f"/v1/runs/{RUN.format(i)}/stream", json={})
+            assert response.status_code == 200
+            assert response.text.endswith("data: [DONE]\n\n")
+            blocks = [block.removeprefix("data: ") for block in response.text.split("\n\n") if block]
+            assert blocks[-1] == "[DONE]"
+            streams.append([json.loads(block) for block in blocks[:-1]])
+    return streams
+
+
+def test_every_fuzzed_stream_ends_with_its_usage_and_letta_client_parses_its_events(
+    fuzz_server: MockServer,
+) -> None:
+    """Fuzzed usage may lack any optional field (the stream once crashed there); the events still
+    parse as letta-client 1.7.0's stream union, but for its documented strictness."""
+    adapter = pydantic.TypeAdapter(LettaStreamingResponse)
+    pointer = default_table()["retrieve_stream_for_run"].success.media_types["text/event-stream"]
+    schemas = SchemaSet(default_table().document, "strict")
+    for events in stream_events(fuzz_server):
+        assert [event["message_type"] for event in events[-2:]] == ["stop_reason", "usage_statistics"]
+        for event in events:
+            assert schemas.violations(pointer, event) == [], event
+            adapter.validate_python(sdk_view(event))
+
+
+def test_letta_client_reads_a_fuzzed_stream_to_its_usage(fuzz_server: MockServer) -> None:
+    client = Letta(base_url=fuzz_server.url, api_key="test", max_retries=0)
+    for i in range(5):
+        events = list(client.runs.messages.stream(RUN.format(i)))
+        assert events[-1].message_type == "usage_statistics"

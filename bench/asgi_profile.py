@@ -93,7 +93,7 @@ def _cache_scalars(schemas: Any) -> None:
 
 
 def _resolve_refs(schemas: Any) -> None:
-    from mockserver._schemas import DOCUMENT_URI
+    from mockserver._contract.validation import DOCUMENT_URI
 
     def validator(pointer: str) -> Any:
         found = schemas._cache.get(pointer)
@@ -109,9 +109,9 @@ def _resolve_refs(schemas: Any) -> None:
 
 
 def mock_app(variant: str) -> App:
-    from mockserver._app import create_app
     from mockserver._config import Config
-    from mockserver._schemas import Level
+    from mockserver._contract.validation import Level
+    from mockserver._web.app import create_app
 
     levels: dict[str, Level] = {"lenient": "lenient", "off": "off"}
     app: Any = create_app(Config(port=0, validation=levels.get(variant, "strict")))

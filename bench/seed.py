@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from mockserver._records import stamp
+from mockserver._simulation.records import stamp
 
 AGENT = "agent-00000000-0000-4000-8000-000000000000"
 CREATE_BODY: dict[str, Any] = {"requests": [{"agent_id": AGENT, "input": "What's the weather like today?"}]}

@@ -9,21 +9,21 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from mockserver._version import __version__
 
 _EXPORTS = {
     "Config": "mockserver._config",
-    "ContractViolation": "mockserver._violations",
-    "ControlError": "mockserver._handle",
-    "InProcessMock": "mockserver._inprocess",
-    "MockRequest": "mockserver._overrides",
-    "MockResponse": "mockserver._overrides",
-    "MockServer": "mockserver._server",
-    "Operation": "mockserver._spec",
-    "OperationTable": "mockserver._spec",
-    "create_app": "mockserver._app",
-    "default_table": "mockserver._spec",
-    "serve": "mockserver._server",
+    "ContractViolation": "mockserver._contract.violations",
+    "ControlError": "mockserver._running.controls",
+    "InProcessMock": "mockserver._running.inprocess",
+    "MockRequest": "mockserver._control.overrides",
+    "MockResponse": "mockserver._control.overrides",
+    "MockServer": "mockserver._running.server",
+    "Operation": "mockserver._contract.spec",
+    "OperationTable": "mockserver._contract.spec",
+    "create_app": "mockserver._web.app",
+    "default_table": "mockserver._contract.spec",
+    "serve": "mockserver._running.server",
 }
 
 __all__ = [
@@ -43,14 +43,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from mockserver._app import create_app
     from mockserver._config import Config
-    from mockserver._handle import ControlError
-    from mockserver._inprocess import InProcessMock
-    from mockserver._overrides import MockRequest, MockResponse
-    from mockserver._server import MockServer, serve
-    from mockserver._spec import Operation, OperationTable, default_table
-    from mockserver._violations import ContractViolation
+    from mockserver._contract.spec import Operation, OperationTable, default_table
+    from mockserver._contract.violations import ContractViolation
+    from mockserver._control.overrides import MockRequest, MockResponse
+    from mockserver._running.controls import ControlError
+    from mockserver._running.inprocess import InProcessMock
+    from mockserver._running.server import MockServer, serve
+    from mockserver._web.app import create_app
 
 
 def __getattr__(name: str) -> Any:

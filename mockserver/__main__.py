@@ -1,5 +1,5 @@
 import sys
 
-from mockserver._cli import main
+from mockserver._running.cli import main
 
 sys.exit(main())

@@ -14,8 +14,8 @@ from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from mockserver._clock import CLOCK_KINDS, ClockKind
-from mockserver._schemas import LEVELS, Level
+from mockserver._contract.validation import LEVELS, Level
+from mockserver._simulation.clock import CLOCK_KINDS, ClockKind
 
 Mode = Literal["stateless", "stateful"]
 MODES: tuple[Mode, ...] = ("stateless", "stateful")

@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from mockserver._violations import ContractViolation
+from mockserver._contract.violations import ContractViolation
 
 DEFAULTS: dict[str, Any] = {"mode": "stateful", "clock": "manual"}
 TIMEOUT_OPTION = "letta_mock_timeout"
@@ -214,11 +214,11 @@ class _Servers:
         key = (config, in_process)
         if key not in self.running:
             if in_process:
-                from mockserver._inprocess import InProcessMock
+                from mockserver._running.inprocess import InProcessMock
 
                 self.running[key] = InProcessMock(config)
             else:
-                from mockserver._server import MockServer
+                from mockserver._running.server import MockServer
 
                 self.running[key] = MockServer(config).start()
         return self.running[key]
@@ -269,6 +269,6 @@ def letta_mock(
 def letta_mock_asgi(
     request: pytest.FixtureRequest, letta_mock_settings: dict[str, Any], _letta_mock_servers: _Servers
 ) -> Iterator[Any]:
-    """The same mock served in-process, without a socket (``mockserver._inprocess.InProcessMock``)."""
+    """The same mock served in-process, without a socket (``mockserver._running.inprocess.InProcessMock``)."""
     settings = _Settings(request, letta_mock_settings)
     yield from _use(_letta_mock_servers.get(settings.config, in_process=True), "letta_mock_asgi", settings)

@@ -42,15 +42,15 @@ from urllib.parse import quote
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from mockserver._requests import _NON_NEGATIVE
-from mockserver._spec import (
+from mockserver._contract.parsing import _NON_NEGATIVE
+from mockserver._contract.spec import (
     Operation,
     OperationTable,
     default_table,
     pointer_escape,
     schema_types,
 )
-from mockserver._strategy_schema import _deref, _document, _node, _schema_at, _union_key
+from mockserver._fuzzing.schema_walk import _deref, _document, _node, _schema_at, _union_key
 
 __all__ = [
     "OperationRequest",

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockserver._cli import config_from_args
 from mockserver._config import Config
+from mockserver._running.cli import config_from_args
 
 
 @contextmanager

@@ -59,8 +59,8 @@ def test_installed_wheel_finds_schemas_and_fixtures_outside_the_checkout(wheel: 
     )
     script = (
         "import json, mockserver\n"
-        "from mockserver._resources import data_dir\n"
-        "from mockserver._app import create_app\n"
+        "from mockserver._contract.resources import data_dir\n"
+        "from mockserver._web.app import create_app\n"
         "app = create_app()\n"
         "print(json.dumps({'file': mockserver.__file__, 'schemas': str(data_dir('schemas')),"
         " 'fixtures': str(data_dir('fixtures')), 'operations': len(mockserver.default_table())}))\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver._paging import Order, page
+from mockserver._answers.paging import Order, page
 
 
 def _walk(items: list[str], order: Order, limit: int, backwards: bool) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 from letta_client import Letta
 
 from mockserver import MockServer
-from mockserver._callbacks import MAX_WAIT, CallbackDispatcher, CallbackSettings
+from mockserver._control.callbacks import MAX_WAIT, CallbackDispatcher, CallbackSettings
 
 from .support import AGENT, Receiver, Reply, advance, create_batch, get, journal, seed_run
 

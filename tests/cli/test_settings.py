@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from mockserver import Config, MockServer, __version__
-from mockserver._cli import config_from_args, flag_table
 from mockserver._config import Setting, env_of, flag_of, settings
+from mockserver._running.cli import config_from_args, flag_table
 
 from .support import clean_env
 
@@ -148,7 +148,8 @@ def test_the_flag_table_in_docs_is_current() -> None:
     found = TABLE.search(page)
     assert found, "docs/cli.md has no <!-- flags:start --> ... <!-- flags:end --> block"
     assert found.group("table") == flag_table(), (
-        "docs/cli.md's flag table is stale: put `python -m mockserver._cli --markdown-table` in its place"
+        "docs/cli.md's flag table is stale: put the output of"
+        " `python -m mockserver._running.cli --markdown-table` in its place"
     )
 
 
@@ -158,7 +159,7 @@ def test_the_table_names_every_flag_and_variable() -> None:
         assert f"`{flag_of(name)}" in table
         assert f"`{env_of(name)}`" in table
     result = subprocess.run(
-        [sys.executable, "-m", "mockserver._cli", "--markdown-table"],
+        [sys.executable, "-m", "mockserver._running.cli", "--markdown-table"],
         capture_output=True,
         text=True,
         timeout=30,

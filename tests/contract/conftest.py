@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from mockserver import MockServer, OperationTable, default_table
-from mockserver._schemas import SchemaSet
+from mockserver._contract.validation import SchemaSet
 
 ServerFactory = Callable[..., MockServer]
 

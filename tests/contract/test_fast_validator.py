@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver import default_table
-from mockserver._schemas import LEVELS, SchemaSet
+from mockserver._contract.validation import LEVELS, SchemaSet
 from mockserver.strategies import from_operation
 
 EXAMPLES = int(os.environ.get("LETTA_MOCK_EXAMPLES", "25"))

@@ -43,14 +43,14 @@ from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 
 from mockserver import MockServer, Operation, OperationTable, default_table
-from mockserver._backend import JsonReply, StreamReply
-from mockserver._fixtures import load_response_fixtures
-from mockserver._generate import DataGenerator
-from mockserver._requests import parse_request
-from mockserver._resources import data_dir
-from mockserver._schemas import SchemaSet
-from mockserver._spec import resolve_pointer
-from mockserver._stateless import StatelessBackend
+from mockserver._answers.backend import JsonReply, StreamReply
+from mockserver._answers.fixtures import load_response_fixtures
+from mockserver._answers.stateless import StatelessBackend
+from mockserver._contract.generate import DataGenerator
+from mockserver._contract.parsing import parse_request
+from mockserver._contract.resources import data_dir
+from mockserver._contract.spec import resolve_pointer
+from mockserver._contract.validation import SchemaSet
 
 EXAMPLES = int(os.environ.get("LETTA_MOCK_EXAMPLES", "25"))
 PROPERTY = settings(

@@ -10,8 +10,8 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from mockserver import OperationTable
-from mockserver._resources import data_dir
-from mockserver._schemas import SchemaSet
+from mockserver._contract.resources import data_dir
+from mockserver._contract.validation import SchemaSet
 
 JOB_ID = "job-123e4567-e89b-42d3-8456-426614174000"
 RUN_ID = "run-3f1c2a9e-7b4d-4c1e-9a2f-5d6e7f8a9b0c"

@@ -17,10 +17,10 @@ from referencing.jsonschema import DRAFT202012
 from starlette.routing import Route
 
 from mockserver import Config, OperationTable, create_app
-from mockserver._generate import ANCHOR, DataGenerator
-from mockserver._resources import data_dir
-from mockserver._schemas import SchemaSet
-from mockserver._spec import load_batch_job_schema
+from mockserver._contract.generate import ANCHOR, DataGenerator
+from mockserver._contract.resources import data_dir
+from mockserver._contract.spec import load_batch_job_schema
+from mockserver._contract.validation import SchemaSet
 
 SCHEMAS = data_dir("schemas")
 STREAM_MEDIA = (

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from mockserver import MockServer
-from mockserver._handle import ControlError
+from mockserver._running.controls import ControlError
 
 from .support import (
     AGENT_X,

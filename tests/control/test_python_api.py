@@ -12,7 +12,7 @@ import pytest
 from letta_client import Letta
 
 from mockserver import MockServer
-from mockserver._handle import ControlError, MockControls
+from mockserver._running.controls import ControlError, MockControls
 
 from .support import batch_request
 

@@ -7,7 +7,7 @@ import pytest
 from letta_client import Letta
 
 from mockserver import MockServer
-from mockserver._handle import ControlError
+from mockserver._running.controls import ControlError
 
 from .support import (
     AGENT_X,

@@ -21,8 +21,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver import MockServer
-from mockserver._fuzz_report import Finding, OperationResult, outcome
-from mockserver._server import bind, url_of
+from mockserver._fuzzing.report import Finding, OperationResult, outcome
+from mockserver._running.server import bind, url_of
 
 from .test_fuzz_command import fuzz
 

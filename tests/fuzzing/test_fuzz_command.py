@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mockserver import MockServer
-from mockserver._server import bind, url_of
+from mockserver._running.server import bind, url_of
 
 
 def fuzz(*args: str) -> subprocess.CompletedProcess[str]:

@@ -26,7 +26,7 @@ from letta_client.types.runs.usage_retrieve_response import UsageRetrieveRespons
 from letta_client.types.step import Step
 
 from mockserver import MockServer, default_table
-from mockserver._schemas import SchemaSet
+from mockserver._contract.validation import SchemaSet
 
 REQUESTS = int(os.environ.get("LETTA_MOCK_EXAMPLES", "40"))
 """Requests per operation; a list answers 7 items, so lists see a few hundred bodies."""

@@ -81,7 +81,7 @@ def test_a_callback_still_queued_at_the_end_is_settled_not_leaked(letta_mock_asg
 
 
 def test_a_closed_in_process_mock_refuses_requests_and_closes_once() -> None:
-    from mockserver._inprocess import InProcessMock
+    from mockserver._running.inprocess import InProcessMock
 
     with InProcessMock(mode="stateful", clock="manual") as mock:
         assert mock.clock()["clock"] == "manual"

@@ -233,7 +233,7 @@ def test_keeps_to_it(mock):
         *(
             r"E\s+" + re.escape(line)
             for line in (
-                "mockserver._violations.ContractViolation: 2 request(s) broke the Letta API contract:",
+                "mockserver.ContractViolation: 2 request(s) broke the Letta API contract:",
                 "1. create_batch (POST /v1/messages/batches): 'agent-1' is too short",
                 "Failed validating 'minLength' in schema"
                 "['properties']['requests']['items']['properties']['agent_id']",
@@ -252,7 +252,7 @@ def test_loading_the_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -> 
         test_imports="""
 import sys
 
-HEAVY = {"starlette", "uvicorn", "hypothesis", "mockserver._app", "mockserver._server"}
+HEAVY = {"starlette", "uvicorn", "hypothesis", "mockserver._web.app", "mockserver._running.server"}
 
 
 def test_a_test_without_the_fixtures(request):
@@ -262,7 +262,7 @@ def test_a_test_without_the_fixtures(request):
 
 
 def test_the_fixture_then_imports_the_server(letta_mock):
-    assert {"starlette", "uvicorn", "mockserver._server"} <= set(sys.modules)
+    assert {"starlette", "uvicorn", "mockserver._running.server"} <= set(sys.modules)
 """
     )
 

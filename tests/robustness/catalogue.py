@@ -21,9 +21,9 @@ from typing import Any
 from urllib.parse import quote
 
 from mockserver import Operation, default_table
-from mockserver._control import Control, load_control_document
-from mockserver._schemas import SchemaSet
-from mockserver._spec import resolve_pointer, schema_types
+from mockserver._contract.spec import resolve_pointer, schema_types
+from mockserver._contract.validation import SchemaSet
+from mockserver._control.api import Control, load_control_document
 
 AGENT = "agent-00000000-0000-4000-8000-00000000a11e"
 UNKNOWN = {

@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from mockserver import MockServer, default_table
-from mockserver._cli import config_from_args
+from mockserver._running.cli import config_from_args
 
 from .catalogue import AGENT, UNKNOWN
 from .support import Spawned, spawn

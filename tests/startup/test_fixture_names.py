@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from mockserver import Config, MockServer
-from mockserver._app import create_app
 from mockserver._config import MODES, Mode
-from mockserver._resources import data_dir
+from mockserver._contract.resources import data_dir
+from mockserver._web.app import create_app
 
 from .support import AGENT, STATS, create_batch, ok, shipped, with_stats, write
 

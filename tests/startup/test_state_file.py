@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from mockserver import Config, MockServer
-from mockserver._app import create_app
+from mockserver._web.app import create_app
 
 from .support import AGENT, BATCHES, create_batch, ok, write
 

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver._clock import ManualClock, SystemClock, make_clock
-from mockserver._paging import Order
-from mockserver._paging import page as reference_page
-from mockserver._store import Collection, UnknownCursor
+from mockserver._answers.paging import Order
+from mockserver._answers.paging import page as reference_page
+from mockserver._simulation.clock import ManualClock, SystemClock, make_clock
+from mockserver._simulation.index import Collection, UnknownCursor
 
 # -- clocks ---------------------------------------------------------------------------------
 
@@ -98,7 +98,7 @@ def _cursor(data: st.DataObject, items: list[Item]) -> str | None:
 
 @given(data=st.data(), items=collections())
 def test_page_equals_the_reference_paginator(data: st.DataObject, items: list[Item]) -> None:
-    """For known cursors, ``Collection.page`` returns exactly what ``mockserver._paging.page`` returns."""
+    """For known cursors, ``Collection.page`` returns what ``mockserver._answers.paging.page`` returns."""
     collection = _stored(items)
     chronological = sorted(items, key=lambda item: item.sort_key)
     assert list(collection) == chronological

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from mockserver import MockServer
-from mockserver._clock import ManualClock
+from mockserver._simulation.clock import ManualClock
 
 from .conftest import AGENT_A, MockApi, batch_request
 

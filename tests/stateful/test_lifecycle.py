@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from mockserver import _lifecycle as lifecycle
-from mockserver._lifecycle import IllegalTransition, Kind, move, path_to
-from mockserver._resources import data_dir
+from mockserver._contract.resources import data_dir
+from mockserver._simulation import lifecycle
+from mockserver._simulation.lifecycle import IllegalTransition, Kind, move, path_to
 
 _JOB_ENDS = {"completed", "failed", "cancelled", "expired"}
 _RUN_ENDS = {"completed", "failed", "cancelled"}

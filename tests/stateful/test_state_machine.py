@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from mockserver import MockServer
-from mockserver._lifecycle import JOB_TERMINAL, JOB_TRANSITIONS
+from mockserver._simulation.lifecycle import JOB_TERMINAL, JOB_TRANSITIONS
 
 from .conftest import AGENT_A, AGENT_B, AGENT_C, JOB_DURATION, RUNNING_AFTER, MockApi, batch_request, stamp
 

@@ -2,7 +2,7 @@
 documented schemas of each answer, and what a consistent job, batch or run record is.
 
 The record rules here are written from the server behaviour reference, apart from
-``mockserver._realistic``, so that the tests check the mock against the reference rather
+``mockserver._answers.realistic``, so that the tests check the mock against the reference rather
 than against itself.
 """
 
@@ -21,14 +21,14 @@ import httpx
 from hypothesis import HealthCheck, settings
 
 from mockserver import Config, default_table
-from mockserver._app import create_app
-from mockserver._backend import JsonReply, StreamReply
-from mockserver._fixtures import load_response_fixtures
-from mockserver._requests import parse_request
-from mockserver._resources import data_dir
-from mockserver._schemas import SchemaSet
-from mockserver._spec import Operation
-from mockserver._stateless import StatelessBackend
+from mockserver._answers.backend import JsonReply, StreamReply
+from mockserver._answers.fixtures import load_response_fixtures
+from mockserver._answers.stateless import StatelessBackend
+from mockserver._contract.parsing import parse_request
+from mockserver._contract.resources import data_dir
+from mockserver._contract.spec import Operation
+from mockserver._contract.validation import SchemaSet
+from mockserver._web.app import create_app
 
 EXAMPLES = int(os.environ.get("LETTA_MOCK_EXAMPLES", "25"))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -4,7 +4,7 @@ For every BatchJob, Job and Run a realistic stateless answer holds (retrieve, li
 cancel, delete), `support.inconsistencies` lists what a real server would never write: times
 out of order, completion data on unfinished records, stop reasons that contradict the status,
 callback results without a callback URL or with a status code that is no HTTP status, a batch
-that is not a batch. The rules behind them (`mockserver._realistic.make_consistent`) are also
+that is not a batch. The rules behind them (`mockserver._answers.realistic.make_consistent`) are also
 checked alone, on generated records with every field scrambled.
 """
 
@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver._generate import ANCHOR, DataGenerator, rfc3339
-from mockserver._realistic import make_consistent
+from mockserver._answers.realistic import make_consistent
+from mockserver._contract.generate import ANCHOR, DataGenerator, rfc3339
 from mockserver.strategies import from_operation
 
 from .support import PROPERTY, TABLE, Call, answer, backend, inconsistencies, moment, violations

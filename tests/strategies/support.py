@@ -9,10 +9,10 @@ from typing import Any
 
 from hypothesis import settings
 
-from mockserver._generate import SDK_UNSAFE_VALUES
-from mockserver._requests import _ID_RULES, _NON_NEGATIVE
-from mockserver._schemas import SchemaSet
-from mockserver._spec import Operation, default_table
+from mockserver._contract.generate import SDK_UNSAFE_VALUES
+from mockserver._contract.parsing import _ID_RULES, _NON_NEGATIVE
+from mockserver._contract.spec import Operation, default_table
+from mockserver._contract.validation import SchemaSet
 from mockserver.strategies import OperationRequest
 
 EXAMPLES = int(os.environ.get("LETTA_MOCK_EXAMPLES", "20"))

@@ -1,0 +1,335 @@
+"""Stateful mode: every operation answered from the simulation's store.
+
+What a client does changes what it later reads; jobs, batches and runs move along their
+lifecycles on the injected clock. Errors follow the real server where the documentation is
+silent (400 for a malformed batch or run id, 404 naming an unknown id, the stream's 400/410).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, TypeVar
+
+from mockserver._answers import sse as _sse
+from mockserver._answers.backend import JsonReply, Reply, StreamReply
+from mockserver._contract.errors import BadRequest, Gone, NotFound
+from mockserver._contract.generate import prefixed_id
+from mockserver._contract.parsing import ParsedRequest
+from mockserver._simulation import lifecycle
+from mockserver._simulation.index import Collection, Keyed, UnknownCursor
+from mockserver._simulation.lifecycle import RecordKind
+from mockserver._simulation.observers import Event
+from mockserver._simulation.records import JobRecord, RunRecord, date_stamp, usage_of
+from mockserver._simulation.simulation import Simulation
+
+STREAM_EXPIRY_SECONDS = 3 * 60 * 60
+R = TypeVar("R", bound=Keyed)
+
+
+def _ordering(request: ParsedRequest) -> str:
+    """The sort order, with the deprecated ``ascending`` flag applied as each route family does."""
+    query, provided = request.query, request.provided
+    order = str(query.get("order", "desc"))
+    if request.operation.operation_id == "list_runs" and query.get("ascending"):
+        return "asc"  # runs: `ascending=true` forces ascending; false cannot force descending
+    if request.operation.path.startswith("/v1/jobs") and "ascending" in provided and not query["ascending"]:
+        return "desc"  # jobs: `ascending=false` forces descending; true leaves `order` alone
+    if request.operation.operation_id == "list_active_jobs":
+        return "asc" if query.get("ascending", True) else "desc"
+    return order
+
+
+class StatefulBackend:
+    def __init__(
+        self,
+        sim: Simulation,
+        *,
+        trace_spans: list[Any] | None = None,
+        ping_interval: float = 20.0,
+    ) -> None:
+        self.sim = sim
+        self._trace_spans = list(trace_spans or [])
+        self._ping_interval = ping_interval
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._closing = False
+        sim.observe(Event.CHANGED, self._wake_streams)
+        self._handlers: Mapping[str, Callable[[ParsedRequest], Reply]] = {
+            "create_batch": self._create_batch,
+            "list_batches": lambda r: self._list_jobs(r, self.sim.batches),
+            "retrieve_batch": lambda r: JsonReply(self._batch(r).body),
+            "list_messages_for_batch": self._batch_messages,
+            "cancel_batch": self._cancel_batch,
+            "list_runs": self._list_runs,
+            "list_active_runs": self._list_runs,
+            "retrieve_run": lambda r: JsonReply(self._run(r).body),
+            "delete_run": self._delete_run,
+            "list_messages_for_run": self._run_messages,
+            "retrieve_usage_for_run": self._usage,
+            "retrieve_metrics_for_run": lambda r: JsonReply(self._run(r).metrics),
+            "list_steps_for_run": self._steps,
+            "retrieve_trace_for_run": self._trace,
+            "retrieve_stream_for_run": self._stream,
+            "list_jobs": lambda r: self._list_jobs(r, self.sim.plain_jobs),
+            "list_active_jobs": lambda r: self._list_jobs(r, self.sim.plain_jobs),
+            "retrieve_job": lambda r: JsonReply(self._job(r).body),
+            "delete_job": self._delete_job,
+            "cancel_job": self._cancel_job,
+        }
+
+    async def handle(self, request: ParsedRequest) -> Reply:
+        self.sim.start_ticker()  # an app served without its lifespan (httpx's ASGI transport)
+        self.sim.settle()
+        return self._handlers[request.operation.operation_id](request)
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def _batch(self, request: ParsedRequest) -> JobRecord:
+        # Batch routes answer any job id, as the real server's do (batches are jobs).
+        return self._job(request, "batch_id")
+
+    def _job(self, request: ParsedRequest, param: str = "job_id") -> JobRecord:
+        job_id = request.path[param]
+        record = self.sim.jobs.get(job_id)
+        if record is None:
+            raise NotFound(f"Job not found with id='{job_id}'")
+        return record
+
+    def _run(self, request: ParsedRequest) -> RunRecord:
+        run_id = request.path["run_id"]
+        record = self.sim.runs.get(run_id)
+        if record is None:
+            raise NotFound(f"Run not found with id='{run_id}'")
+        return record
+
+    @staticmethod
+    def _page(
+        request: ParsedRequest,
+        collection: Collection[R],
+        *,
+        unknown: Callable[[UnknownCursor], None],
+        where: Callable[[R], bool] | None = None,
+        zero_is_unlimited: bool = False,
+        order: str | None = None,
+        default_limit: int | None = None,
+    ) -> list[R]:
+        query = request.query
+        limit = query.get("limit", default_limit)
+        if limit == 0 and zero_is_unlimited:
+            limit = None
+        # An empty cursor is no cursor (the real managers test them with `if before:`).
+        cursors = {"before": query.get("before") or None, "after": query.get("after") or None}
+        while True:
+            try:
+                return collection.page(
+                    order="asc" if (order or _ordering(request)) == "asc" else "desc",
+                    limit=limit,
+                    where=where,
+                    **cursors,
+                )
+            except UnknownCursor as exc:
+                unknown(exc)  # raises, or lets the cursor be ignored
+                cursors[exc.name] = None
+
+    # -- batches and jobs ------------------------------------------------------------------
+
+    def _create_batch(self, request: ParsedRequest) -> Reply:
+        body = request.body if isinstance(request.body, dict) else {}
+        requests = body.get("requests") if isinstance(body.get("requests"), list) else []
+        if not requests:
+            raise BadRequest("Empty list of batch_requests passed in!")
+        # With validation off anything may arrive: a request needs at least an agent to answer as.
+        usable = [r for r in requests if isinstance(r, dict) and isinstance(r.get("agent_id"), str)]
+        if len(usable) != len(requests):
+            raise BadRequest("requests: every request needs an agent_id string (even with validation off)")
+        callback_url = body.get("callback_url")
+        return JsonReply(
+            self.sim.create_batch(usable, callback_url if isinstance(callback_url, str) else None).body
+        )
+
+    def _list_jobs(self, request: ParsedRequest, collection: Collection[JobRecord]) -> Reply:
+        query = request.query
+        active = query.get("active") or request.operation.operation_id == "list_active_jobs"
+        source = query.get("source_id")
+
+        def where(record: JobRecord) -> bool:
+            if active and record.status not in lifecycle.ACTIVE:
+                return False
+            return source is None or (record.body.get("metadata") or {}).get("source_id") == source
+
+        def unknown(exc: UnknownCursor) -> None:
+            raise BadRequest(f"Job with id {exc.value} not found")
+
+        filtered = where if (active or source is not None) else None
+        found = self._page(request, collection, unknown=unknown, where=filtered, zero_is_unlimited=True)
+        return JsonReply([record.body for record in found])
+
+    def _batch_messages(self, request: ParsedRequest) -> Reply:
+        batch = self._batch(request)
+        agent = request.query.get("agent_id")
+
+        def unknown(exc: UnknownCursor) -> None:
+            raise NotFound(f"No message found with id '{exc.value}' in batch '{batch.id}'")
+
+        found = self._page(
+            request,
+            batch.messages,
+            unknown=unknown,
+            where=(lambda m: m.body["agent_id"] == agent) if agent is not None else None,
+        )
+        return JsonReply({"messages": [message.body for message in found]})
+
+    def _cancel_batch(self, request: ParsedRequest) -> Reply:
+        self.sim.cancel_job(self._batch(request), set_completed_at=False)
+        return JsonReply(None)
+
+    def _delete_job(self, request: ParsedRequest) -> Reply:
+        record = self._job(request)
+        self.sim.delete_job(record)
+        return JsonReply(record.body)
+
+    def _cancel_job(self, request: ParsedRequest) -> Reply:
+        record = self._job(request)
+        self.sim.cancel_job(record, set_completed_at=True)
+        return JsonReply(record.body)
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def _list_runs(self, request: ParsedRequest) -> Reply:
+        query = request.query
+        active_route = request.operation.operation_id == "list_active_runs"
+        agent = query.get("agent_id")
+        collection = self.sim.runs if agent is None else self.sim.runs_by_agent.get(agent, Collection())
+        agents = set(query.get("agent_ids") or ()) if agent is None else set()
+        statuses = query.get("statuses")
+        if active_route or (query.get("active") and not statuses):
+            statuses = list(lifecycle.ACTIVE)
+        wanted = {
+            name: query[name]
+            for name in ("background", "stop_reason", "conversation_id")
+            if query.get(name) is not None
+        }
+
+        def where(run: RunRecord) -> bool:
+            body = run.body
+            if agents and body["agent_id"] not in agents:
+                return False
+            if statuses and body["status"] not in statuses:
+                return False
+            return all(body.get(name) == value for name, value in wanted.items())
+
+        found = self._page(
+            request,
+            collection,
+            unknown=lambda _exc: None,  # the real server ignores an unknown runs cursor
+            where=where if (agents or statuses or wanted) else None,
+            order="desc" if active_route else None,
+            default_limit=100 if active_route else None,  # the deprecated route returns at most 100
+        )
+        return JsonReply([run.body for run in found])
+
+    def _delete_run(self, request: ParsedRequest) -> Reply:
+        self.sim.delete_run(self._run(request))
+        return JsonReply(None)
+
+    def _run_messages(self, request: ParsedRequest) -> Reply:
+        run = self._run(request)
+
+        def unknown(exc: UnknownCursor) -> None:
+            raise NotFound(f"No message found with id '{exc.value}' for run '{run.id}'")
+
+        found = self._page(request, run.messages, unknown=unknown)
+        return JsonReply([message.body for message in found])
+
+    def _steps(self, request: ParsedRequest) -> Reply:
+        run = self._run(request)
+
+        def unknown(exc: UnknownCursor) -> None:
+            raise NotFound(f"No Step found with id {exc.value}")
+
+        found = self._page(request, run.steps, unknown=unknown)
+        return JsonReply([step.body for step in found])
+
+    def _usage(self, request: ParsedRequest) -> Reply:
+        return JsonReply(usage_of(self._run(request), full=False))
+
+    def _trace(self, request: ParsedRequest) -> Reply:
+        self._run(request)
+        limit = request.query.get("limit")
+        return JsonReply(self._trace_spans[:limit] if isinstance(limit, int) else self._trace_spans)
+
+    # -- the run stream --------------------------------------------------------------------
+
+    def _stream(self, request: ParsedRequest) -> Reply:
+        run = self._run(request)
+        if not run.body.get("background"):
+            raise BadRequest(
+                "INVALID_ARGUMENT: Run was not created in background mode, so it cannot be retrieved."
+            )
+        if self.sim.now() - run.created > STREAM_EXPIRY_SECONDS:
+            raise Gone("EXPIRED: Run was created more than 3 hours ago, and is now expired.")
+        body = request.body if isinstance(request.body, dict) else {}
+        after = body.get("starting_after")
+        starting_after = after if isinstance(after, int) and not isinstance(after, bool) else 0
+        pings = body.get("include_pings", True) is not False
+        return StreamReply(self._events(run, starting_after, pings))
+
+    def _wake_streams(self, kind: RecordKind, run: RunRecord) -> None:
+        del kind  # only runs change observably
+        for event in self._waiters.get(run.id, ()):
+            event.set()
+
+    def end_streams(self) -> None:
+        """The server is shutting down: every open run stream ends now (``[DONE]``) instead of
+        holding the shutdown for uvicorn's graceful timeout and being cancelled with a traceback."""
+        self._closing = True
+        for events in self._waiters.values():
+            for event in events:
+                event.set()
+
+    async def _events(self, run: RunRecord, starting_after: int, pings: bool) -> AsyncIterator[bytes]:
+        sent = starting_after
+        if pings:
+            yield _sse.event(self._ping(run, sent))
+        event = asyncio.Event()
+        self._waiters.setdefault(run.id, set()).add(event)
+        try:
+            while True:
+                event.clear()
+                for message in run.messages:
+                    if message.seq > sent:
+                        sent = message.seq
+                        yield _sse.event({**message.body, "seq_id": message.seq})
+                if run.completed or run.deleted or self._closing:
+                    if run.completed:
+                        yield _sse.event(
+                            {"message_type": "stop_reason", "stop_reason": run.body["stop_reason"]}
+                        )
+                        yield _sse.event(usage_of(run, full=True))
+                    yield _sse.DONE
+                    return
+                try:
+                    await asyncio.wait_for(event.wait(), self._ping_interval)
+                except TimeoutError:
+                    if pings:
+                        yield _sse.event(self._ping(run, sent))
+        finally:
+            waiters = self._waiters.get(run.id)
+            if waiters is not None:
+                waiters.discard(event)
+                if not waiters:
+                    del self._waiters[run.id]
+
+    def _ping(self, run: RunRecord, last_seq: int) -> dict[str, Any]:
+        return {
+            "id": prefixed_id("ping", self.sim.rng_for_pings),
+            "date": date_stamp(self.sim.now()),
+            "name": None,
+            "message_type": "ping",
+            "otid": None,
+            "sender_id": None,
+            "step_id": None,
+            "is_err": None,
+            "seq_id": last_seq or None,
+            "run_id": run.id,
+        }

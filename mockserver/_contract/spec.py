@@ -1,0 +1,259 @@
+"""The operation table: the OpenAPI document loaded once into frozen records.
+
+Routes, request validation, response validation, generated data and Hypothesis strategies
+all read from the :class:`OperationTable` built here; nothing else parses the document.
+Schemas are referred to by JSON pointer into the document so that ``$ref``s keep resolving
+against it (see ``_schemas``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from mockserver._contract.resources import BATCH_JOB_SCHEMA_FILE, OPENAPI_FILE, data_dir
+
+JSON = Any
+ParamLocation = Literal["path", "query", "header", "cookie"]
+_MISSING: Any = object()
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def pointer_escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    location: ParamLocation
+    required: bool
+    schema: Mapping[str, JSON]
+    pointer: str
+    """JSON pointer of ``schema`` inside the document."""
+    default: JSON
+    """The schema's default, or ``NO_DEFAULT``."""
+    is_array: bool
+    """Whether the query string may repeat the key (FastAPI's ``list[...]``)."""
+    deprecated: bool
+
+
+NO_DEFAULT: Any = _MISSING
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseSpec:
+    status: int
+    description: str
+    media_types: Mapping[str, str]
+    """Media type -> JSON pointer of its schema."""
+
+    @property
+    def json_pointer(self) -> str | None:
+        return self.media_types.get("application/json")
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    operation_id: str
+    method: str
+    """Upper-case HTTP method."""
+    path: str
+    tags: tuple[str, ...]
+    summary: str
+    deprecated: bool
+    parameters: tuple[Parameter, ...]
+    body_pointer: str | None
+    """JSON pointer of the ``application/json`` request body schema, if the operation has a body."""
+    body_required: bool
+    responses: Mapping[int, ResponseSpec]
+    path_regex: re.Pattern[str] = field(compare=False)
+
+    @property
+    def label(self) -> str:
+        """How errors name the operation: ``create_batch (POST /v1/messages/batches)``."""
+        return f"{self.operation_id} ({self.method} {self.path})"
+
+    def params_in(self, location: ParamLocation) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.location == location)
+
+    @property
+    def success(self) -> ResponseSpec:
+        return self.responses[min(s for s in self.responses if 200 <= s < 300)]
+
+
+def _path_regex(path: str) -> re.Pattern[str]:
+    pattern = re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+    return re.compile(f"^{pattern}$")
+
+
+def _deref(document: Mapping[str, JSON], node: Mapping[str, JSON]) -> Mapping[str, JSON]:
+    while "$ref" in node:
+        node = resolve_pointer(document, node["$ref"].removeprefix("#"))
+    return node
+
+
+def resolve_pointer(document: Mapping[str, JSON], pointer: str) -> Any:
+    node: Any = document
+    for raw in pointer.lstrip("/").split("/") if pointer.strip("/") else []:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node
+
+
+def schema_types(document: Mapping[str, JSON], schema: Mapping[str, JSON]) -> frozenset[str]:
+    """The JSON types a schema admits, looking through ``$ref``, ``anyOf`` and ``oneOf``."""
+    schema = _deref(document, schema)
+    found: set[str] = set()
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        found.add(declared)
+    elif isinstance(declared, list):
+        found.update(declared)
+    if "enum" in schema or "const" in schema:
+        values = schema.get("enum", [schema.get("const")])
+        found.update(_json_type(v) for v in values)
+    for key in ("anyOf", "oneOf"):
+        for branch in schema.get(key, ()):
+            found |= schema_types(document, branch)
+    return frozenset(found)
+
+
+def _json_type(value: JSON) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _parameter(document: Mapping[str, JSON], raw: Mapping[str, JSON], pointer: str) -> Parameter:
+    schema = raw.get("schema", {})
+    return Parameter(
+        name=raw["name"],
+        location=raw["in"],
+        required=bool(raw.get("required", False)),
+        schema=schema,
+        pointer=f"{pointer}/schema",
+        default=schema.get("default", NO_DEFAULT),
+        is_array="array" in schema_types(document, schema),
+        deprecated=bool(raw.get("deprecated", schema.get("deprecated", False))),
+    )
+
+
+def _operation(document: Mapping[str, JSON], path: str, method: str, raw: Mapping[str, JSON]) -> Operation:
+    base = f"/paths/{pointer_escape(path)}/{method}"
+    parameters = tuple(
+        _parameter(document, _deref(document, p), f"{base}/parameters/{i}")
+        for i, p in enumerate(raw.get("parameters", ()))
+    )
+    body_pointer = None
+    body_required = False
+    if "requestBody" in raw:
+        body = raw["requestBody"]
+        if "application/json" in body.get("content", {}):
+            body_pointer = f"{base}/requestBody/content/application~1json/schema"
+        body_required = bool(body.get("required", False))
+    responses = {}
+    for status, response in raw.get("responses", {}).items():
+        if not str(status).isdigit():
+            continue  # `default`, `2XX`: no status the mock could answer with
+        media = {
+            media_type: f"{base}/responses/{status}/content/{pointer_escape(media_type)}/schema"
+            for media_type, content in response.get("content", {}).items()
+            if "schema" in content
+        }
+        responses[int(status)] = ResponseSpec(int(status), response.get("description", ""), media)
+    return Operation(
+        operation_id=raw["operationId"],
+        method=method.upper(),
+        path=path,
+        tags=tuple(raw.get("tags", ())),
+        summary=raw.get("summary", ""),
+        deprecated=bool(raw.get("deprecated", False)),
+        parameters=parameters,
+        body_pointer=body_pointer,
+        body_required=body_required,
+        responses=responses,
+        path_regex=_path_regex(path),
+    )
+
+
+class OperationTable(Mapping[str, Operation]):
+    """Every operation of the document, keyed by operationId, in document order."""
+
+    def __init__(self, document: Mapping[str, JSON]) -> None:
+        self.document = document
+        operations: dict[str, Operation] = {}
+        for path, item in document.get("paths", {}).items():
+            for method in _HTTP_METHODS:
+                if method in item:
+                    op = _operation(document, path, method, item[method])
+                    if op.operation_id in operations:
+                        raise ValueError(f"duplicate operationId {op.operation_id!r} in the OpenAPI document")
+                    operations[op.operation_id] = op
+        self._operations = operations
+
+    def __getitem__(self, operation_id: str) -> Operation:
+        try:
+            return self._operations[operation_id]
+        except KeyError:
+            raise KeyError(
+                f"unknown operation {operation_id!r}; known: {', '.join(sorted(self._operations))}"
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._operations)
+
+    def __len__(self) -> int:
+        return len(self._operations)
+
+    @cached_property
+    def paths(self) -> Mapping[str, Mapping[str, Operation]]:
+        """Path template -> upper-case method -> operation."""
+        by_path: dict[str, dict[str, Operation]] = {}
+        for op in self._operations.values():
+            by_path.setdefault(op.path, {})[op.method] = op
+        return by_path
+
+    def schema_at(self, pointer: str) -> Any:
+        return resolve_pointer(self.document, pointer)
+
+    def component(self, name: str) -> Mapping[str, JSON]:
+        schema: Mapping[str, JSON] = self.document["components"]["schemas"][name]
+        return schema
+
+
+def load_document(path: Path | None = None) -> dict[str, JSON]:
+    path = path or data_dir("schemas") / OPENAPI_FILE
+    with path.open(encoding="utf-8") as fh:
+        document: dict[str, JSON] = json.load(fh)
+    return document
+
+
+def load_batch_job_schema() -> dict[str, JSON]:
+    with (data_dir("schemas") / BATCH_JOB_SCHEMA_FILE).open(encoding="utf-8") as fh:
+        schema: dict[str, JSON] = json.load(fh)
+    return schema
+
+
+_TABLE: OperationTable | None = None
+
+
+def default_table() -> OperationTable:
+    """The table of the shipped document, loaded once per process."""
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = OperationTable(load_document())
+    return _TABLE

@@ -1,0 +1,458 @@
+"""The control API under ``/_mock``: the clock, reset, and seeding runs and jobs.
+
+Handlers take the decoded JSON payload and return a reply; ``_app`` routes to them. Every
+payload is validated against ``schemas/mock-control.schema.json`` and answered with the same
+422 body as the mocked API.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mockserver._answers.backend import JsonReply
+from mockserver._answers.fixtures import read_json, read_state_seeds
+from mockserver._contract.errors import BadRequest, Conflict, MockError, RequestInvalid
+from mockserver._contract.generate import DataGenerator
+from mockserver._contract.resources import CONTROL_SCHEMA_FILE, data_dir
+from mockserver._contract.spec import default_table
+from mockserver._contract.validation import SchemaSet, Violation
+from mockserver._control.callbacks import CallbackDispatcher
+from mockserver._control.faults import Faults
+from mockserver._control.journal import RequestJournal
+from mockserver._simulation.records import letta_message, stamp
+from mockserver._simulation.run_plans import SeedError
+from mockserver._simulation.simulation import Simulation
+from mockserver._simulation.snapshot import VERSION as SNAPSHOT_VERSION
+from mockserver._simulation.snapshot import SnapshotError, restore, snapshot
+
+_MESSAGE_UNION = "/components/schemas/LettaMessageUnion"
+_STEP = "/components/schemas/Step"
+_PLACEHOLDER_ID = "placeholder-00000000-0000-4000-8000-000000000000"
+
+
+def load_control_document() -> dict[str, Any]:
+    with (data_dir("schemas") / CONTROL_SCHEMA_FILE).open(encoding="utf-8") as fh:
+        document: dict[str, Any] = json.load(fh)
+    return document
+
+
+Query = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ControlRoute:
+    method: str
+    path: str
+    handler: Callable[[Any, Query], JsonReply | Awaitable[JsonReply]]
+    """Takes the payload and the query; may be a coroutine (awaited on the server's loop)."""
+    payload: str | None
+    """Name of the payload's schema in ``$defs``, if the route takes a body."""
+    summary: str = ""
+
+
+def _int_param(query: Query, name: str) -> int | None:
+    raw = query.get(name)
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RequestInvalid(
+            None, [Violation(("query", name), "Input should be a valid integer", "int_parsing")]
+        ) from None
+    if name in ("limit", "since") and value < 0:  # counts; `found[-limit:]` would drop the oldest
+        raise RequestInvalid(
+            None,
+            [
+                Violation(
+                    ("query", name),
+                    "Input should be greater than or equal to 0",
+                    "greater_than_equal",
+                    {"ge": 0},
+                )
+            ],
+        )
+    return value
+
+
+def _seconds(value: str) -> float:
+    return datetime.fromisoformat(value).timestamp()
+
+
+def _seed_copy(seed: Callable[[Any], object], one: Any) -> None:
+    seed(copy.deepcopy(one))  # a seeder may keep or change what it is given
+
+
+class Control:
+    def __init__(
+        self,
+        sim: Simulation | None,
+        api_schemas: SchemaSet,
+        document: Mapping[str, Any] | None = None,
+        *,
+        callbacks: CallbackDispatcher | None = None,
+        faults: Faults | None = None,
+        journal: RequestJournal | None = None,
+        operation_ids: tuple[str, ...] = (),
+    ) -> None:
+        self.sim = sim
+        self._table = default_table()
+        self._generator = DataGenerator(self._table)
+        self._branches: Mapping[str, str] = self._table.component("LettaMessageUnion")["discriminator"][
+            "mapping"
+        ]
+        self.callbacks = callbacks
+        self.faults = faults or Faults()
+        self.journal = journal or RequestJournal()
+        self.operation_ids = operation_ids
+        self.document = document or load_control_document()
+        self.schemas = SchemaSet(self.document, "strict")
+        self._api = api_schemas
+        self._start: list[Callable[[], object]] = []
+        """What start-up loaded (``--state``, state fixtures), in order: ``reset`` loads it again."""
+
+    def routes(self) -> list[ControlRoute]:
+        return [
+            ControlRoute(
+                "GET",
+                "/_mock/clock",
+                lambda _b, _q: self.clock(),
+                None,
+                "The simulated clock: kind, now, pending changes",
+            ),
+            ControlRoute(
+                "POST",
+                "/_mock/clock/advance",
+                lambda b, _q: self.advance(b),
+                "ClockAdvance",
+                "Move the manual clock; what is due happens, and its callbacks arrive, before the answer",
+            ),
+            ControlRoute(
+                "POST",
+                "/_mock/reset",
+                lambda _b, _q: self.reset(),
+                None,
+                "Back to the start-up state; rewind the clock, clear journals, scenarios, faults",
+            ),
+            ControlRoute(
+                "POST",
+                "/_mock/runs",
+                lambda b, _q: self.seed_run(b),
+                "RunSeed",
+                "Store a run; it progresses on the clock",
+            ),
+            ControlRoute(
+                "POST", "/_mock/jobs", lambda b, _q: self.seed_job(b), "JobSeed", "Store a generic job"
+            ),
+            ControlRoute(
+                "GET",
+                "/_mock/callbacks",
+                lambda _b, _q: self.callback_journal(),
+                None,
+                "Every callback attempt, oldest first",
+            ),
+            ControlRoute(
+                "POST",
+                "/_mock/scenarios",
+                lambda b, _q: self.add_scenario(b),
+                "ScenarioSpec",
+                "Script how matching batches, runs or jobs end",
+            ),
+            ControlRoute(
+                "GET",
+                "/_mock/scenarios",
+                lambda _b, _q: self.list_scenarios(),
+                None,
+                "The scenarios in force",
+            ),
+            ControlRoute(
+                "DELETE",
+                "/_mock/scenarios",
+                lambda _b, _q: self.clear_scenarios(),
+                None,
+                "Remove every scenario",
+            ),
+            ControlRoute(
+                "POST",
+                "/_mock/faults",
+                lambda b, _q: self.add_fault(b),
+                "FaultSpec",
+                "Inject latency, an error or a dropped connection",
+            ),
+            ControlRoute(
+                "GET", "/_mock/faults", lambda _b, _q: self.list_faults(), None, "The faults in force"
+            ),
+            ControlRoute(
+                "DELETE", "/_mock/faults", lambda _b, _q: self.clear_faults(), None, "Remove every fault"
+            ),
+            ControlRoute(
+                "GET",
+                "/_mock/requests",
+                lambda _b, q: self.requests(q),
+                None,
+                "The request journal, filtered",
+            ),
+            ControlRoute(
+                "GET",
+                "/_mock/report",
+                lambda _b, q: self.report(q),
+                None,
+                "Exercised operations and contract violations",
+            ),
+            ControlRoute(
+                "GET", "/_mock/state", lambda _b, _q: self.state(), None, "The whole simulated state as JSON"
+            ),
+            ControlRoute(
+                "PUT",
+                "/_mock/state",
+                lambda b, _q: self.restore_state(b),
+                "StateSnapshot",
+                "Restore a state taken with GET /_mock/state",
+            ),
+        ]
+
+    def callback_journal(self) -> JsonReply:
+        """Every callback attempt, oldest first (bounded by ``--journal-size``)."""
+        journal = self.callbacks
+        entries = list(journal.journal) if journal is not None else []
+        return JsonReply({"callbacks": entries, "pending": journal.pending() if journal is not None else 0})
+
+    def validate(self, schema_name: str, payload: Any) -> None:
+        problems = self.schemas.violations(f"/$defs/{schema_name}", payload, ("body",))
+        if problems:
+            raise RequestInvalid(None, problems)
+
+    def _stateful(self) -> Simulation:
+        if self.sim is None:
+            raise BadRequest(
+                "this control endpoint needs the stateful mode; start the server with --mode stateful"
+            )
+        return self.sim
+
+    def clock(self) -> JsonReply:
+        sim = self._stateful()
+        now = sim.now()
+        return JsonReply(
+            {"clock": sim.clock.kind, "now": stamp(now), "epoch": now, "pending_changes": sim.pending()}
+        )
+
+    async def advance(self, payload: Mapping[str, Any]) -> JsonReply:
+        """Move the manual clock and apply what is due; then, unless ``wait_for_callbacks`` is false,
+        wait (bounded) until every callback that triggered has been delivered or has failed."""
+        sim = self._stateful()
+        try:
+            sim.clock.advance(float(payload["seconds"]))
+        except ValueError as exc:
+            raise Conflict(str(exc)) from None
+        if self.callbacks is None:
+            sim.settle()
+            return self.clock()
+        with self.callbacks.capture() as triggered:
+            sim.settle()
+        wait = bool(payload.get("wait_for_callbacks", True))
+        pending = (
+            await self.callbacks.wait(triggered, self.callbacks.bound(len(triggered)))
+            if wait and triggered
+            else sum(not delivery.finished for delivery in triggered)
+        )
+        reply = self.clock()
+        reply.body["callbacks"] = {"triggered": len(triggered), "pending": pending, "waited": wait}
+        return reply
+
+    def reset(self) -> JsonReply:
+        """Back to the start-up state (``--state``, state fixtures); clear journals, scenarios, faults."""
+        if self.sim is not None:
+            self.sim.reset()
+            self.sim.scenarios.clear()
+        if self.callbacks is not None:
+            self.callbacks.reset()
+        for load in self._start:
+            load()
+        self.faults.clear()
+        self.journal.clear()
+        # `last_seq` saves the pytest fixture a second request: requests after it are the test's.
+        return JsonReply({"reset": True, "last_seq": self.journal.last_seq})
+
+    # -- scenarios and faults --------------------------------------------------------------
+
+    def add_scenario(self, spec: Mapping[str, Any]) -> JsonReply:
+        sim = self._stateful()
+        if spec.get("status") == "expired" and ("run_id" in spec["match"] or "next_runs" in spec["match"]):
+            # Matches its schema, but no run status is `expired`: a bad request (400), naming the field.
+            raise BadRequest(
+                "status: a run cannot expire (RunStatus has no 'expired'); use failed or cancelled"
+            )
+        rule = sim.scenarios.add(spec)
+        target = next(
+            (spec["match"][k] for k in ("batch_id", "run_id", "job_id") if k in spec["match"]), None
+        )
+        if target is not None:
+            sim.apply_scenario(str(target), rule.outcome)
+        return JsonReply(rule.as_json(), status=201)
+
+    def list_scenarios(self) -> JsonReply:
+        rules = self.sim.scenarios.all() if self.sim is not None else []
+        return JsonReply({"scenarios": [rule.as_json() for rule in rules]})
+
+    def clear_scenarios(self) -> JsonReply:
+        if self.sim is not None:
+            self.sim.scenarios.clear()
+        return JsonReply({"scenarios": []})
+
+    def add_fault(self, spec: Mapping[str, Any]) -> JsonReply:
+        return JsonReply(self.faults.add(spec).as_json(), status=201)
+
+    def list_faults(self) -> JsonReply:
+        return JsonReply({"faults": [fault.as_json() for fault in self.faults.all()]})
+
+    def clear_faults(self) -> JsonReply:
+        self.faults.clear()
+        return JsonReply({"faults": []})
+
+    # -- journal, report, state -----------------------------------------------------------
+
+    def requests(self, query: Query) -> JsonReply:
+        status = _int_param(query, "status")
+        entries = self.journal.query(
+            operation_id=query.get("operation") or None,
+            status=status,
+            since=_int_param(query, "since") or 0,
+            limit=_int_param(query, "limit"),
+        )
+        return JsonReply({"requests": entries, "last_seq": self.journal.last_seq})
+
+    def report(self, query: Query) -> JsonReply:
+        return JsonReply(self.journal.report(self.operation_ids, since=_int_param(query, "since") or 0))
+
+    def state(self) -> JsonReply:
+        return JsonReply(snapshot(self._stateful()))
+
+    def restore_state(self, data: dict[str, Any]) -> JsonReply:
+        try:
+            restore(self._stateful(), data)
+        except SnapshotError as exc:
+            # The payload matched its schema but is no snapshot of this server: a bad request.
+            raise BadRequest(str(exc)) from None
+        return self.state()
+
+    def seed_run(self, payload: Mapping[str, Any]) -> JsonReply:
+        sim = self._stateful()
+        spec = dict(payload)
+        if "created_at" in spec:
+            spec["created"] = _seconds(spec.pop("created_at"))
+        if spec.get("messages"):
+            spec["messages"] = [self._complete_message(partial) for partial in spec["messages"]]
+        problems = self._seed_problems(spec)
+        if problems:
+            # The payload matched its schema; what it describes does not match the documented
+            # message and step schemas: a bad request, naming each field.
+            raise BadRequest("; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems))
+        try:
+            record = sim.seed_run(spec)
+        except SeedError as exc:
+            raise RequestInvalid(None, [Violation(("body", exc.field), str(exc), "value_error")]) from None
+        except ValueError as exc:
+            raise Conflict(str(exc)) from None
+        return JsonReply(record.body, status=201)
+
+    def _complete_message(self, partial: Mapping[str, Any]) -> dict[str, Any]:
+        """A seeded message's required fields that it leaves out, generated from its schema."""
+        target = self._branches.get(str(partial.get("message_type")))
+        if target is None:
+            return dict(partial)
+        branch = self._table.schema_at(target.removeprefix("#"))
+        rng = random.Random(f"seed-message:{sorted(partial.items())!r}")
+        # `id` and `date` come from the run's plan, when the message is produced.
+        return self._generator.fill_required(branch, partial, rng, datetime.now(UTC), skip=("id", "date"))
+
+    def _seed_problems(self, spec: Mapping[str, Any]) -> list[Violation]:
+        """Seeded messages and steps are partial; completed, they must match the documented schemas."""
+        problems: list[Violation] = []
+        for index, partial in enumerate(spec.get("messages") or ()):
+            full = letta_message(
+                partial, message_id=_PLACEHOLDER_ID, at=0.0, run_id=_PLACEHOLDER_ID, step_id=None
+            )
+            # The discriminator names the branch: validating just it is ~10x cheaper than the union.
+            target = self._branches.get(str(partial.get("message_type")), "#" + _MESSAGE_UNION)
+            problems += self._api.violations(target.removeprefix("#"), full, ("body", "messages", index))
+        for index, partial in enumerate(spec.get("steps") or ()):
+            problems += self._api.violations(
+                _STEP, {"id": _PLACEHOLDER_ID, **partial}, ("body", "steps", index)
+            )
+        return problems
+
+    def seed_job(self, payload: Mapping[str, Any]) -> JsonReply:
+        sim = self._stateful()
+        spec = dict(payload)
+        if "created_at" in spec:
+            spec["created"] = _seconds(spec.pop("created_at"))
+        try:
+            record = sim.seed_job(spec)
+        except ValueError as exc:
+            raise Conflict(str(exc)) from None
+        return JsonReply(record.body, status=201)
+
+    def load_state_fixtures(self, directory: Path) -> None:
+        """Seed ``batches.json`` (create-batch bodies), ``jobs.json`` and ``runs.json`` (seeds).
+
+        ``reset`` seeds them again: they are the start-up state, as ``--state`` is.
+        """
+        seeders: dict[str, Callable[[Any], object]] = {
+            "batches.json": self._seed_batch,
+            "jobs.json": lambda one: self._validated("JobSeed", one, self.seed_job),
+            "runs.json": lambda one: self._validated("RunSeed", one, self.seed_run),
+        }
+        for name, seeds in read_state_seeds(directory):
+            seed = seeders[name]
+            for index, one in enumerate(seeds):
+                try:
+                    seed(copy.deepcopy(one))
+                except MockError as exc:  # 409 too: an id given twice, or one the --state file holds
+                    raise ValueError(f"fixture {name}, item {index}: {exc}") from None
+                self._start.append(functools.partial(_seed_copy, seed, one))
+
+    def load_state(self, path: Path) -> None:
+        """Restore the snapshot in ``path`` (``--state``) as ``PUT /_mock/state`` would.
+
+        ``reset`` restores it again. An unusable file is a ``ValueError`` naming it.
+        """
+        where = f"state file {str(path)!r}"
+        if self.sim is None:
+            raise ValueError(f"{where}: --state needs --mode stateful (stateless mode keeps no state)")
+        sim = self.sim
+        data = read_json(path, where)
+        # Another version is named as such (by `restore`), not as a schema mismatch.
+        other_version = isinstance(data, dict) and data.get("version", SNAPSHOT_VERSION) != SNAPSHOT_VERSION
+        problems = [] if other_version else self.schemas.violations("/$defs/StateSnapshot", data)
+        if problems:
+            listed = "; ".join(f"{'.'.join(map(str, p.loc)) or '<root>'}: {p.msg}" for p in problems[:5])
+            raise ValueError(f"{where}: not a snapshot as GET /_mock/state writes it: {listed}")
+        try:
+            restore(sim, copy.deepcopy(data))
+        except SnapshotError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        self._start.append(lambda: restore(sim, copy.deepcopy(data)))
+
+    def _validated(self, schema: str, payload: Any, seed: Callable[[Any], JsonReply]) -> None:
+        self.validate(schema, payload)
+        seed(payload)
+
+    def _seed_batch(self, body: Any) -> None:
+        """A batch created at start, as ``POST /v1/messages/batches`` with this body would."""
+        sim = self._stateful()
+        pointer = self._table["create_batch"].body_pointer
+        assert pointer is not None
+        problems = self._api.violations(pointer, body, ("body",))
+        if problems:
+            raise RequestInvalid(self._table["create_batch"], problems)
+        if not body["requests"]:
+            raise BadRequest("Empty list of batch_requests passed in!")
+        sim.create_batch(body["requests"], body.get("callback_url"))

@@ -1,0 +1,213 @@
+"""The request journal and the contract report.
+
+The journal is a bounded ring buffer (``--journal-size``), so memory stays flat under load.
+The report counts every exercised operation and response code since the last reset (a few
+integers per operation) and keeps the contract violations, also bounded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import chain
+from logging import INFO, WARNING
+from typing import Any
+
+from mockserver._contract.validation import Violation
+from mockserver._control.requestlog import LOGGER as _REQUEST_LOG
+from mockserver._control.requestlog import log_request
+
+_BODY_LIMIT = 64 * 1024
+"""Bytes of a request body kept in the journal; the rest is cut (the journal is for reading, not replay)."""
+_HEADERS_LIMIT = 64 * 1024
+"""Characters of request headers (names and values) kept in the journal; the server itself bounds neither
+their number nor their size, so without a cut a few huge requests would pin their headers in memory."""
+
+
+_MAX_HEADERS = 200
+
+
+def _kept_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    left = _HEADERS_LIMIT
+    for name, value in headers:
+        if len(name) + len(value) > left:
+            kept[name[:left]] = value[: max(left - len(name), 0)] + "…"
+            break
+        kept[name] = value
+        left -= len(name) + len(value)
+    return kept
+
+
+def render_violation(label: str, violation: Violation) -> str:
+    """One violation the way jsonschema explains an error: message, then schema and instance locations."""
+    text = f"{label}: {violation.detail or violation.msg}"
+    schema_parts = [part for part in violation.schema_path.split("/") if part]
+    if schema_parts:
+        keyword, *_ = reversed(schema_parts)
+        where = "".join(f"[{_token(part)!r}]" for part in schema_parts[:-1])
+        text += f"\n\nFailed validating {keyword!r} in schema{where}"
+    location = "".join(f"[{part!r}]" for part in violation.loc[1:])
+    part = violation.loc[0] if violation.loc else "request"
+    return text + f"\n\nOn {part}{location}"
+
+
+def _token(part: str) -> str | int:
+    return int(part) if part.isdigit() else part
+
+
+@dataclass
+class _Entry:
+    seq: int
+    at: float
+    method: str
+    path: str
+    query: str
+    headers: list[tuple[bytes, bytes]]
+    """Raw, as the server received them (at most `_MAX_HEADERS`); decoded only when read."""
+    body: bytes
+    status: int
+    duration_ms: float
+    operation_id: str | None
+    violations: list[Violation]
+    fault: str | None
+    cut: bool = False
+    override_violations: list[Violation] = field(default_factory=list)
+    """How the answer an override gave breaks the contract (the request's own are ``violations``)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": _kept_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in self.headers),
+            "body": self.body.decode("utf-8", "replace") + ("…" if self.cut else ""),
+            "status": self.status,
+            "duration_ms": self.duration_ms,
+            "operation_id": self.operation_id,
+            "violations": [
+                *({**v.as_json(), "source": "request"} for v in self.violations),
+                *({**v.as_json(), "source": "override"} for v in self.override_violations),
+            ],
+            "fault": self.fault,
+        }
+
+
+@dataclass
+class RequestJournal:
+    size: int = 1000
+    entries: deque[_Entry] = field(init=False)
+    exercised: dict[str, Counter[int]] = field(default_factory=dict)
+    violations: deque[dict[str, Any]] = field(init=False)
+    _seq: int = 0
+
+    def __post_init__(self) -> None:
+        self.entries = deque(maxlen=self.size)
+        self.violations = deque(maxlen=self.size)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.exercised.clear()
+        self.violations.clear()
+
+    def record(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: str,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        status: int,
+        duration: float,
+        operation_id: str | None,
+        label: str | None,
+        violations: list[Violation] | None = None,
+        fault: str | None = None,
+        override_violations: list[Violation] | None = None,
+    ) -> None:
+        """Journal one request; ``violations`` are the request's, ``override_violations`` those of the
+        answer an override gave (both reach the contract report, each marked with its source)."""
+        self._seq += 1
+        found = violations or []
+        answered = override_violations or []
+        # Kept raw and decoded when read: the journal sits on every request's path.
+        entry = _Entry(
+            self._seq,
+            time.time(),
+            method,
+            path,
+            query,
+            headers[:_MAX_HEADERS],
+            body[:_BODY_LIMIT],
+            status,
+            round(duration * 1000, 3),
+            operation_id,
+            found,
+            fault,
+            len(body) > _BODY_LIMIT,
+            answered,
+        )
+        self.entries.append(entry)
+        if _REQUEST_LOG.isEnabledFor(WARNING if found or answered else INFO):
+            log_request(entry)
+        if operation_id is not None:
+            self.exercised.setdefault(operation_id, Counter())[status] += 1
+        where = label or f"{method} {path}"
+        # Usually both are empty: the chain costs no list on every request's path.
+        for source, violation in chain((("request", v) for v in found), (("override", v) for v in answered)):
+            self.violations.append(
+                {
+                    "seq": self._seq,
+                    "operation_id": operation_id,
+                    "method": method,
+                    "path": path,
+                    **violation.as_json(),
+                    "source": source,
+                    "schema_path": violation.schema_path,
+                    "message": render_violation(
+                        where if source == "request" else f"{where}, answered by an override", violation
+                    ),
+                }
+            )
+
+    def query(
+        self,
+        *,
+        operation_id: str | None = None,
+        status: int | None = None,
+        since: int = 0,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Entries oldest first, filtered; ``since`` keeps those with a larger ``seq``."""
+        found = [
+            entry.as_json()
+            for entry in self.entries
+            if entry.seq > since
+            and (operation_id is None or entry.operation_id == operation_id)
+            and (status is None or entry.status == status)
+        ]
+        return found[-limit:] if limit else found
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def report(self, operation_ids: Iterable[str], *, since: int = 0) -> dict[str, Any]:
+        all_ops = list(operation_ids)
+        exercised = {
+            op: {str(code): n for code, n in sorted(self.exercised[op].items())}
+            for op in all_ops
+            if op in self.exercised
+        }
+        violations = [v for v in self.violations if v["seq"] > since]
+        return {
+            "exercised": exercised,
+            "not_exercised": [op for op in all_ops if op not in self.exercised],
+            "violations": violations,
+            "ok": not violations,
+        }

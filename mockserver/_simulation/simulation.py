@@ -1,0 +1,353 @@
+"""The stateful simulation: stored jobs, batches and runs moving along their lifecycles.
+
+One class owns everything the simulated world is made of: the schedule (one time-ordered heap,
+each change applied with its own due time), ids and random generators, the observers, and the
+ticker that settles the schedule on the system clock. Runs' behaviour lives in
+``_simulation_runs`` as functions of this class. The simulation runs on the server's event loop
+and never awaits while changing state, so a request always sees a consistent store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from contextlib import suppress
+from typing import Any
+
+from mockserver._contract.generate import prefixed_id
+from mockserver._simulation import gc_freeze as _gc_freeze
+from mockserver._simulation import lifecycle
+from mockserver._simulation import runs as run_lifecycle
+from mockserver._simulation.clock import Clock
+from mockserver._simulation.index import Collection
+from mockserver._simulation.lifecycle import RecordKind
+from mockserver._simulation.observers import Event, Observer, Observers
+from mockserver._simulation.records import (
+    BatchItem,
+    JobRecord,
+    MessageRecord,
+    RunRecord,
+    internal_message,
+    job_body,
+    ns,
+    stamp,
+)
+from mockserver._simulation.scenarios import Scenarios
+from mockserver._simulation.schedule import RUNNING_SHARE, Schedule
+
+TICK_SECONDS = 0.1
+"""The longest the system-clock ticker sleeps between two looks at the schedule."""
+
+
+class Simulation:
+    """Stored jobs, batches and runs on one schedule."""
+
+    def __init__(self, clock: Clock, *, seed: int = 0, job_duration: float = 2.0) -> None:
+        self.clock = clock
+        self.schedule = Schedule(clock)
+        self.job_duration = job_duration
+        self.scenarios = Scenarios()
+        self._seed = seed
+        self._observers = Observers()
+        self._ticker: asyncio.Task[None] | None = None
+        self.jobs: dict[str, JobRecord] = {}
+        self.batches: Collection[JobRecord] = Collection()
+        self.plain_jobs: Collection[JobRecord] = Collection()
+        self.runs: Collection[RunRecord] = Collection()
+        self.runs_by_agent: dict[str, Collection[RunRecord]] = {}
+        self._restart()
+
+    def reset(self) -> None:
+        """Forget every record and scheduled change; ids and the clock start over."""
+        # Streams following a run of the old state must end, not wait forever.
+        for run in self.runs:
+            run.deleted = True
+            self.emit(Event.CHANGED, RecordKind.RUN, run)
+        self.jobs = {}
+        self.batches = Collection()
+        self.plain_jobs = Collection()
+        self.runs = Collection()
+        self.runs_by_agent = {}
+        self._restart()
+
+    def _restart(self) -> None:
+        self.schedule.clear()
+        self._rng = random.Random(f"simulation:{self._seed}")
+        # Pings come and go with the connection's timing; they draw ids from their own
+        # generator so that they do not shift the ids of everything else.
+        self.rng_for_pings = random.Random(f"pings:{self._seed}")
+        self._message_seq = itertools.count(1)
+
+    # -- time ------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def settle(self) -> int:
+        """Apply every change due by now; the number applied."""
+        return self.schedule.settle()
+
+    def pending(self) -> int:
+        return self.schedule.pending()
+
+    def next_due(self) -> float | None:
+        return self.schedule.next_due()
+
+    def start_ticker(self) -> None:
+        """On the system clock, settle as changes fall due; call on the server's event loop."""
+        if self._ticker is None and self.clock.kind == "system":
+            self._ticker = asyncio.get_running_loop().create_task(self._tick(), name="letta-mockserver-clock")
+
+    async def stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+
+    async def _tick(self) -> None:
+        while True:
+            due = self.next_due()
+            wait = TICK_SECONDS if due is None else min(max(due - self.now(), 0.0), TICK_SECONDS)
+            await asyncio.sleep(wait)
+            self.settle()
+
+    # -- ids and observers -----------------------------------------------------------------
+
+    def new_id(self, prefix: str) -> str:
+        return prefixed_id(prefix, self._rng)
+
+    def observe(self, event: Event, observer: Observer) -> None:
+        """Call ``observer(kind, record)`` on every ``event`` from now on."""
+        self._observers.add(event, observer)
+
+    def emit(self, event: Event, kind: RecordKind, record: Any) -> None:
+        self._observers.emit(event, kind, record)
+
+    def stored_one(self) -> None:
+        _gc_freeze.stored_one()
+
+    # -- runs (see _simulation_runs) --------------------------------------------------------
+
+    def seed_run(self, spec: dict[str, Any]) -> RunRecord:
+        return run_lifecycle.seed(self, spec)
+
+    def schedule_run(self, record: RunRecord) -> None:
+        run_lifecycle.schedule(self, record)
+
+    def finish_run(self, record: RunRecord, status: str, stop_reason: str | None, at: float) -> None:
+        run_lifecycle.finish(self, record, status, stop_reason, at)
+
+    def delete_run(self, record: RunRecord) -> None:
+        run_lifecycle.delete(self, record)
+
+    # -- jobs and batches ------------------------------------------------------------------
+
+    def create_batch(self, requests: list[dict[str, Any]], callback_url: str | None) -> JobRecord:
+        created = self.now()
+        job_id = self.new_id("job")
+        body = job_body(
+            job_id,
+            created,
+            job_type="batch",
+            callback_url=callback_url,
+            metadata={"job_type": "batch_messages"},
+        )
+        plan = self.scenarios.for_batch([request["agent_id"] for request in requests])
+        duration = plan.duration if plan.duration is not None else self.job_duration
+        record = JobRecord(job_id, created, body, final_status=plan.status or "completed")
+        record.final_stop_reason = plan.stop_reason
+        count = len(requests)
+        for index, request in enumerate(requests):
+            finish = created + duration * (index + 1) / count
+            agent_id = request["agent_id"]
+            item = BatchItem(self.new_id("batch_item"), agent_id, _user_text(request), finish)
+            item.outcome = dict(plan.items.get(agent_id, {}))
+            record.items.append(item)
+        record.duration = duration
+        self._store_job(record, self.batches)
+        self.schedule_job(record)
+        return record
+
+    def seed_job(self, spec: dict[str, Any]) -> JobRecord:
+        duration = float(spec.get("duration", self.job_duration))
+        terminal = lifecycle.is_terminal("job", spec.get("status", "created"))
+        # Like a run: a job seeded as finished has already lived its duration.
+        created = spec.get("created", self.now() - duration if terminal else self.now())
+        job_id = spec.get("id") or self.new_id("job")
+        if job_id in self.jobs:
+            raise ValueError(f"a job with id {job_id!r} exists already")
+        body = job_body(
+            job_id,
+            created,
+            job_type="job",
+            callback_url=spec.get("callback_url"),
+            metadata=spec.get("metadata"),
+            agent_id=spec.get("agent_id"),
+            background=spec.get("background"),
+        )
+        scripted = self.scenarios.for_id(job_id) or self.scenarios.for_job()
+        final = spec.get("final_status", scripted.get("status", "completed"))
+        record = JobRecord(job_id, created, body, final_status=final)
+        record.final_stop_reason = scripted.get("stop_reason")
+        self._store_job(record, self.plain_jobs)
+        status = spec.get("status", "created")
+        record.duration = float(spec.get("duration", scripted.get("duration", self.job_duration)))
+        if lifecycle.is_terminal("job", status):
+            self._finish_job(record, status, min(created + record.duration, max(created, self.now())))
+        elif status != "created":
+            self._set_job_status(record, status, created)
+        self.schedule_job(record)
+        return record
+
+    def schedule_job(self, record: JobRecord) -> None:
+        """Put what is still to happen to a job on the heap (at creation, and after a restore)."""
+        if lifecycle.is_terminal("job", record.status):
+            return
+        if record.status in ("created", "pending"):
+            starts = self._batch_running if record.items else self._job_running
+            self.schedule.at(record.created + record.duration * RUNNING_SHARE, starts, record)
+        for item in record.items:
+            if not item.done:
+                self.schedule.at(item.finish_at, self._item_finished, record, item)
+        self.schedule.at(record.created + record.duration, self._job_finished, record)
+
+    def _store_job(self, record: JobRecord, collection: Collection[JobRecord]) -> None:
+        self.jobs[record.id] = record
+        collection.add(record)
+        self.stored_one()
+
+    def _set_job_status(self, record: JobRecord, status: str, at: float) -> None:
+        record.body["status"] = lifecycle.move("job", record.status, status)
+        record.body["updated_at"] = stamp(at)
+
+    def _job_running(self, record: JobRecord, at: float) -> None:
+        if record.status in ("created", "pending"):
+            self._set_job_status(record, "running", at)
+
+    def _batch_running(self, record: JobRecord, at: float) -> None:
+        if record.status != "created":
+            return
+        self._set_job_status(record, "running", at)
+        for item in record.items:
+            self._add_batch_message(record, item, "user", item.user_text, at)
+
+    def _item_finished(self, record: JobRecord, item: BatchItem, at: float) -> None:
+        if lifecycle.is_terminal("job", record.status) or item.done:
+            return
+        item.done = True
+        outcome = item.outcome
+        failed = outcome.get("status") in ("failed", "expired") or (
+            outcome.get("stop_reason") is not None
+            and lifecycle.STOP_REASON_STATUS.get(outcome["stop_reason"]) == "failed"
+        )
+        if failed:
+            reason = outcome.get("stop_reason", "error")
+            self._add_batch_message(
+                record, item, "assistant", f"Error: the agent stopped ({reason}).", at, error=True
+            )
+            return
+        reply = (
+            outcome.get("reply") or f"Hello! This is {item.agent_id[:14]} replying to: {item.user_text[:60]}"
+        )
+        self._add_batch_message(record, item, "assistant", str(reply), at)
+
+    def _add_batch_message(
+        self, record: JobRecord, item: BatchItem, role: str, text: str, at: float, *, error: bool = False
+    ) -> None:
+        body = internal_message(
+            self._rng, agent_id=item.agent_id, role=role, text=text, at=at, batch_item_id=item.id
+        )
+        if error:
+            body["is_err"] = True
+        record.messages.add(MessageRecord(body["id"], next(self._message_seq), body))
+
+    def _job_finished(self, record: JobRecord, at: float) -> None:
+        if lifecycle.is_terminal("job", record.status):
+            return
+        if record.status == "created" and record.items:
+            self._batch_running(record, at)
+        elif record.status in ("created", "pending"):
+            self._job_running(record, at)
+        for item in record.items:
+            self._item_finished(record, item, at)
+        self._finish_job(record, record.final_status, at)
+
+    def _finish_job(self, record: JobRecord, status: str, at: float) -> None:
+        self._set_job_status(record, status, at)
+        # A cancelled batch gets no `completed_at` (as on the real server); everything else does.
+        if not (status == "cancelled" and record.body["job_type"] == "batch"):
+            record.body["completed_at"] = stamp(at)
+        record.body["total_duration_ns"] = ns(at - record.created)
+        if record.final_stop_reason is not None:
+            record.body["stop_reason"] = record.final_stop_reason
+        kind = RecordKind.BATCH if record.body["job_type"] == "batch" else RecordKind.JOB
+        self.emit(Event.FINISHED, kind, record)
+
+    def apply_scenario(self, record_id: str, outcome: dict[str, Any]) -> bool:
+        """Change how an unfinished job or run ends; ``False`` if there is no such unfinished record."""
+        job = self.jobs.get(record_id)
+        if job is not None and not lifecycle.is_terminal("job", job.status):
+            job.final_status = outcome.get("status", job.final_status)
+            job.final_stop_reason = outcome.get("stop_reason", job.final_stop_reason)
+            return True
+        run = self.runs.get(record_id)
+        if run is not None and not run.completed:
+            reason = outcome.get("stop_reason") or lifecycle.STOP_REASON_FOR_STATUS.get(
+                outcome.get("status", "")
+            )
+            if reason is not None:
+                run.final_stop_reason = reason
+                run.final_status = lifecycle.STOP_REASON_STATUS[reason]
+            return True
+        return False
+
+    def cancel_job(self, record: JobRecord, *, set_completed_at: bool) -> bool:
+        """Cancel a job that has not finished; ``False`` (and no change) if it has.
+
+        The jobs route sets ``completed_at`` (as the real job manager does, for any job type);
+        the batch route does not.
+        """
+        if lifecycle.is_terminal("job", record.status):
+            return False
+        at = self.now()
+        self._set_job_status(record, "cancelled", at)
+        if set_completed_at:
+            record.body["completed_at"] = stamp(at)
+        return True
+
+    def delete_job(self, record: JobRecord) -> None:
+        self.jobs.pop(record.id, None)
+        (self.batches if record.body["job_type"] == "batch" else self.plain_jobs).remove(record.id)
+
+    # -- snapshots (see _snapshot) ----------------------------------------------------------
+
+    def rng_state(self) -> Any:
+        return self._rng.getstate()
+
+    def restore_rng(self, state: Any) -> None:
+        self._rng.setstate(state)
+
+    def add_job(self, record: JobRecord) -> None:
+        self._store_job(record, self.batches if record.body["job_type"] == "batch" else self.plain_jobs)
+        self.schedule_job(record)
+
+    def add_run(self, record: RunRecord) -> None:
+        self.runs.add(record)
+        self.stored_one()
+        self.runs_by_agent.setdefault(record.body["agent_id"], Collection()).add(record)
+        self.schedule_run(record)
+
+    def resume_message_sequence(self) -> None:
+        highest = max((m.seq for job in self.jobs.values() for m in job.messages), default=0)
+        self._message_seq = itertools.count(highest + 1)
+
+
+def _user_text(request: dict[str, Any]) -> str:
+    given = request.get("input")
+    if given is None and request.get("messages"):
+        given = request["messages"][0].get("content")
+    if isinstance(given, list):
+        given = " ".join(str(part.get("text", "")) for part in given if isinstance(part, dict))
+    return str(given or "")

@@ -1,0 +1,170 @@
+"""The whole simulated state as JSON, and back: ``GET`` and ``PUT /_mock/state``.
+
+A snapshot holds every record with what it still has to do (item finish times, a run's
+messages to come), the manual clock's time, the generators' states and the scenarios, so a
+restored server continues exactly where the snapshot was taken.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from mockserver._simulation import lifecycle
+from mockserver._simulation.clock import ManualClock
+from mockserver._simulation.index import Collection
+from mockserver._simulation.records import (
+    BatchItem,
+    JobRecord,
+    MessageRecord,
+    PlannedMessage,
+    RunRecord,
+    StepRecord,
+)
+from mockserver._simulation.scenarios import Rule
+from mockserver._simulation.simulation import Simulation
+
+VERSION = 1
+
+
+class SnapshotError(ValueError):
+    """A snapshot this server cannot restore."""
+
+
+def _rng_state(state: Any) -> Any:
+    return [state[0], list(state[1]), state[2]]
+
+
+def _messages(collection: Collection[MessageRecord]) -> list[dict[str, Any]]:
+    return [{"id": m.id, "seq": m.seq, "body": m.body} for m in collection]
+
+
+def snapshot(sim: Simulation) -> dict[str, Any]:
+    jobs = [
+        {
+            "created": job.created,
+            "body": job.body,
+            "final_status": job.final_status,
+            "final_stop_reason": job.final_stop_reason,
+            "duration": job.duration,
+            "items": [
+                {
+                    "id": item.id,
+                    "agent_id": item.agent_id,
+                    "user_text": item.user_text,
+                    "finish_at": item.finish_at,
+                    "done": item.done,
+                    "outcome": item.outcome,
+                }
+                for item in job.items
+            ],
+            "messages": _messages(job.messages),
+        }
+        for collection in (sim.batches, sim.plain_jobs)
+        for job in collection
+    ]
+    runs = [
+        {
+            "created": run.created,
+            "body": run.body,
+            "metrics": run.metrics,
+            "final_status": run.final_status,
+            "final_stop_reason": run.final_stop_reason,
+            "completed": run.completed,
+            "duration": run.duration,
+            "messages": _messages(run.messages),
+            "steps": [{"id": s.id, "created": s.created, "body": s.body} for s in run.steps],
+            "pending": [{"due": p.due, "body": p.body, "step": p.step} for p in run.pending],
+        }
+        for run in sim.runs
+    ]
+    return {
+        "version": VERSION,
+        "clock": {"kind": sim.clock.kind, "now": sim.now()},
+        "rng": _rng_state(sim.rng_state()),
+        "jobs": jobs,
+        "runs": runs,
+        "scenarios": [_scenario(rule) for rule in sim.scenarios.all()],
+    }
+
+
+def _scenario(rule: Rule) -> dict[str, Any]:
+    """The rule's spec, with a "next N" match counting only the matches it has left."""
+    spec = dict(rule.spec)
+    if rule.remaining is not None:
+        (key,) = spec["match"]
+        spec["match"] = {key: rule.remaining}
+    return spec
+
+
+def restore(sim: Simulation, data: dict[str, Any]) -> None:
+    """Replace the simulation's state with ``data``; on a bad snapshot nothing changes."""
+    if data.get("version") != VERSION:
+        raise SnapshotError(
+            f"snapshot version {data.get('version')!r} is not supported (this server writes {VERSION})"
+        )
+    try:
+        jobs = [_job(one) for one in data["jobs"]]
+        runs = [_run(one) for one in data["runs"]]
+        rng = data["rng"]
+        rng_state = (rng[0], tuple(rng[1]), rng[2])
+        random.Random().setstate(rng_state)  # a malformed state fails here, before anything changes
+        now = float(data["clock"]["now"])
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise SnapshotError(f"snapshot is not one this server wrote: {type(exc).__name__}: {exc}") from None
+    sim.reset()
+    if isinstance(sim.clock, ManualClock):
+        sim.clock.advance(max(0.0, now - sim.clock.now()))
+    sim.restore_rng(rng_state)
+    for job in jobs:
+        sim.add_job(job)
+    for run in runs:
+        sim.add_run(run)
+    sim.scenarios.clear()  # `sim.reset()` keeps the scenarios; the snapshot's replace them
+    for spec in data.get("scenarios", []):
+        sim.scenarios.add(spec)
+    sim.resume_message_sequence()
+
+
+def _body(data: dict[str, Any], kind: lifecycle.Kind, *keys: str) -> dict[str, Any]:
+    """A record's body, with what restoring it reads checked before the state is replaced."""
+    body = dict(data["body"])
+    for key in ("id", "status", *keys):
+        if key not in body:
+            raise KeyError(key)
+    statuses = lifecycle.JOB_STATUSES if kind == "job" else lifecycle.RUN_STATUSES
+    if body["status"] not in statuses:
+        raise ValueError(f"{kind} {body['id']!r} has an unknown status {body['status']!r}")
+    return body
+
+
+def _job(data: dict[str, Any]) -> JobRecord:
+    body = _body(data, "job", "job_type")
+    record = JobRecord(str(body["id"]), float(data["created"]), body)
+    record.final_status = str(data["final_status"])
+    record.final_stop_reason = data.get("final_stop_reason")
+    record.duration = float(data["duration"])
+    record.items = [
+        BatchItem(
+            i["id"], i["agent_id"], i["user_text"], float(i["finish_at"]), bool(i["done"]), dict(i["outcome"])
+        )
+        for i in data["items"]
+    ]
+    for message in data["messages"]:
+        record.messages.add(MessageRecord(message["id"], int(message["seq"]), message["body"]))
+    return record
+
+
+def _run(data: dict[str, Any]) -> RunRecord:
+    body = _body(data, "run", "agent_id")
+    record = RunRecord(str(body["id"]), float(data["created"]), body, dict(data["metrics"]))
+    record.final_status = str(data["final_status"])
+    record.final_stop_reason = data.get("final_stop_reason")
+    record.completed = bool(data["completed"])
+    record.duration = float(data["duration"])
+    for message in data["messages"]:
+        record.messages.add(MessageRecord(message["id"], int(message["seq"]), message["body"]))
+    for step in data["steps"]:
+        record.steps.add(StepRecord(step["id"], float(step["created"]), step["body"]))
+    record.pending = [PlannedMessage(float(p["due"]), p["body"], p["step"]) for p in data["pending"]]
+    return record

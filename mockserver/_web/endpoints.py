@@ -1,0 +1,290 @@
+"""Starlette endpoints: the mocked API's (one per path) and the control API's.
+
+Each API request is read (with the body limit), validated, answered by an override or the
+backend, and journaled with its violations. Every error becomes a JSON response here, so
+no exception reaches uvicorn: a connection stays usable after any answer.
+"""
+
+from __future__ import annotations
+
+import hmac
+import inspect
+import ipaddress
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import orjson
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from mockserver._answers.backend import Backend, JsonReply, Reply
+from mockserver._contract.errors import (
+    MAX_BODY_BYTES,
+    BadRequest,
+    BodyTooLarge,
+    Forbidden,
+    MockError,
+    RequestInvalid,
+    Unauthorized,
+)
+from mockserver._contract.parsing import ParsedRequest, check_semantics, decode_json, parse_request
+from mockserver._contract.spec import Operation, OperationTable
+from mockserver._contract.validation import SchemaSet, Violation
+from mockserver._control.api import Control, ControlRoute
+from mockserver._control.journal import RequestJournal
+from mockserver._control.overrides import MockRequest, Override, override_reply
+
+log = logging.getLogger("mockserver")
+
+
+class JSON(JSONResponse):
+    """Compact JSON, written by orjson (as the real server's SafeORJSONResponse does).
+
+    orjson refuses integers beyond 64 bits, which a client may store in `metadata`; those
+    bodies go through the standard library instead, in the same compact form.
+    """
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except (TypeError, orjson.JSONEncodeError):
+            return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+_SPOOL_BYTES = 4 * 1024 * 1024
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, refused as soon as it is known to exceed ``limit``: from ``Content-Length``
+    before reading anything, or by counting a chunked body as it arrives."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise BadRequest(f"Content-Length header is not a number: {declared!r}") from None
+        if size > limit:
+            raise BodyTooLarge(size)
+    # Past a few MiB the body goes to a temporary file: a body that turns out too large is
+    # refused without having been held in memory (only one under the limit is read back).
+    received = 0
+    chunks: list[bytes] = []
+    spool: IO[bytes] | None = None
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise BodyTooLarge(received)
+            if spool is None and received > _SPOOL_BYTES:
+                spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed in `finally`)
+                spool.writelines(chunks)
+                chunks.clear()
+            if spool is not None:
+                spool.write(chunk)
+            else:
+                chunks.append(chunk)
+        if spool is None:
+            return b"".join(chunks)
+        spool.seek(0)
+        return spool.read()
+    except ClientDisconnect:  # nobody to answer: journaled as a 400, not logged as an internal error
+        raise BadRequest(f"the client disconnected after sending {received} bytes of the body") from None
+    finally:
+        if spool is not None:
+            spool.close()
+
+
+def render(reply: Reply) -> Response:
+    if isinstance(reply, JsonReply):
+        return JSON(
+            reply.body, status_code=reply.status, headers=dict(reply.headers) if reply.headers else None
+        )
+    return StreamingResponse(
+        reply.chunks,
+        status_code=reply.status,
+        media_type="text/event-stream; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def error_response(exc: MockError) -> Response:
+    return JSON(exc.body(), status_code=exc.status, headers=exc.headers)
+
+
+def internal_error(exc: Exception, where: str) -> Response:
+    log.exception("letta-mockserver: unexpected error in %s", where)
+    return JSON({"detail": f"letta-mockserver internal error in {where}: {type(exc).__name__}: {exc}"}, 500)
+
+
+@dataclass
+class ApiContext:
+    table: OperationTable
+    schemas: SchemaSet
+    backend: Backend
+    journal: RequestJournal
+    overrides: dict[str, Override] = field(default_factory=dict)
+    api_key: str | None = None
+    """With a key, the Letta API needs ``Authorization: Bearer <key>`` (as the real server with --secure)."""
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def check_api_key(request: Request, key: str | None) -> None:
+    if key is None:
+        return
+    bare = request.headers.get("x-bare-password", "")
+    offered = _bearer(request) or (
+        bare.removeprefix("password ").strip() if bare.startswith("password ") else None
+    )
+    if offered is None or not hmac.compare_digest(offered.encode(), key.encode()):
+        raise Unauthorized("Unauthorized")
+
+
+def check_control_access(request: Request, token: str | None) -> None:
+    """The control API answers loopback callers only, or, with a token, whoever presents it."""
+    if token is not None:
+        offered = request.headers.get("x-letta-mock-token") or _bearer(request) or ""
+        if not hmac.compare_digest(offered.encode(), token.encode()):
+            raise Unauthorized("the control API needs the control token (header X-Letta-Mock-Token)")
+        return
+    host = request.client.host if request.client else ""
+    if not _is_loopback(host):
+        raise Forbidden(
+            f"the control API answers loopback callers only (not {host}); use --control-token to open it"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host in ("testclient", "localhost")
+
+
+def _mock_request(request: Request, parsed: ParsedRequest) -> MockRequest:
+    op = parsed.operation
+    return MockRequest(
+        op.operation_id,
+        op.method,
+        request.url.path,
+        parsed.path,
+        parsed.query,
+        dict(request.headers),
+        parsed.body,
+    )
+
+
+async def _answer(
+    context: ApiContext, request: Request, parsed: ParsedRequest
+) -> tuple[Reply, list[Violation]]:
+    """The answer, and the contract violations of an override's answer (the mock's own keep to it)."""
+    override = context.overrides.get(parsed.operation.operation_id)
+    if override is not None:
+        result = override(_mock_request(request, parsed))
+        if inspect.isawaitable(result):
+            result = await result
+        if result is not None:
+            return override_reply(context.table, context.schemas, parsed, result)
+    return await context.backend.handle(parsed), []
+
+
+def api_endpoint(
+    context: ApiContext, methods: Mapping[str, Operation], shadowed: Mapping[str, str] | None = None
+) -> Callable[[Request], Any]:
+    """``shadowed``: literal paths a path parameter could spell (``/v1/runs/active`` for
+    ``/v1/runs/{run_id}``) -> their methods; a method they lack is a 405 there, not an id."""
+
+    async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        if shadowed and request.url.path in shadowed:
+            allow = shadowed[request.url.path]
+            detail = (
+                f"Method Not Allowed: no operation at {request.method} {request.url.path}; allowed: {allow}"
+            )
+            return JSON({"detail": detail}, status_code=405, headers={"Allow": allow})
+        op = methods[request.method if request.method != "HEAD" else "GET"]
+        raw = b""
+        violations: list[Violation] = []
+        answered: list[Violation] = []
+        try:
+            check_api_key(request, context.api_key)
+            raw = await read_body(request) if op.body_pointer is not None else b""
+            parsed = parse_request(
+                context.table,
+                context.schemas,
+                op,
+                request.path_params,
+                request.query_params.multi_items() if request.scope["query_string"] else (),
+                raw,
+                request.headers.get("content-type", ""),
+            )
+            check_semantics(context.table, context.schemas.level, parsed)
+            reply, answered = await _answer(context, request, parsed)
+            response = render(reply)
+        except RequestInvalid as exc:
+            violations = exc.violations
+            response = error_response(exc)
+        except MockError as exc:
+            response = error_response(exc)
+        except Exception as exc:  # never let uvicorn close the connection on us
+            response = internal_error(exc, op.label)
+        scope = request.scope
+        context.journal.record(
+            method=request.method,
+            path=scope["path"],
+            query=scope["query_string"].decode("latin-1"),
+            headers=scope["headers"],
+            body=raw,
+            status=response.status_code,
+            duration=time.perf_counter() - started,
+            operation_id=op.operation_id,
+            label=op.label,
+            violations=violations,
+            override_violations=answered,
+        )
+        return response
+
+    return endpoint
+
+
+def control_endpoint(
+    routes: Mapping[str, ControlRoute], control: Control, token: str | None
+) -> Callable[[Request], Any]:
+    """One endpoint per control path, dispatching on the method (so that 405s list every method)."""
+
+    async def endpoint(request: Request) -> Response:
+        route = routes[request.method if request.method != "HEAD" else "GET"]
+        try:
+            check_control_access(request, token)
+            payload = None
+            if route.payload is not None:
+                raw = await read_body(request)
+                if not raw.strip():
+                    raise RequestInvalid(None, [Violation(("body",), "Field required", "missing")])
+                payload, problems = decode_json(raw, request.headers.get("content-type", ""))
+                if problems:
+                    raise RequestInvalid(None, problems)
+                control.validate(route.payload, payload)
+            if control.sim is not None:
+                control.sim.settle()
+            reply = route.handler(payload, dict(request.query_params))
+            if inspect.isawaitable(reply):  # waits on this loop (the callback workers run here too)
+                reply = await reply
+            return render(reply)
+        except MockError as exc:
+            return error_response(exc)
+        except Exception as exc:
+            return internal_error(exc, f"{route.method} {route.path}")
+
+    return endpoint

@@ -1,0 +1,162 @@
+"""The document ``GET /openapi.json`` serves: upstream, plus what this mock really does.
+
+Additions come from ``schemas/mock-additions.json`` and the control API's own schemas, and
+are merged into a copy at start-up: the error answers the mock gives (with their
+``{"detail": ...}`` schema), the id formats strict validation enforces on path parameters,
+and the ``/_mock`` control API under its own tag. The upstream file is never modified, and
+request validation keeps using the upstream document.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mockserver._contract.resources import data_dir
+from mockserver._contract.spec import resolve_pointer
+from mockserver._contract.validation import LENIENT_OFF
+from mockserver._control.api import ControlRoute
+
+ADDITIONS_FILE = "mock-additions.json"
+_ERROR_REF = {"$ref": "#/components/schemas/MockErrorDetail"}
+_VALIDATION_REF = {"$ref": "#/components/schemas/HTTPValidationError"}
+_COUNT = {"type": "integer", "minimum": 0}
+_QUERY_PARAMS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
+    "/_mock/requests": (
+        ("operation", {"type": "string"}),
+        ("status", {"type": "integer"}),
+        ("since", _COUNT),
+        ("limit", _COUNT),
+    ),
+    "/_mock/report": (("since", _COUNT),),
+}
+
+
+def load_additions() -> dict[str, Any]:
+    with (data_dir("schemas") / ADDITIONS_FILE).open(encoding="utf-8") as fh:
+        additions: dict[str, Any] = json.load(fh)
+    return additions
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": dict(_ERROR_REF)}}}
+
+
+def _control_schemas(control_document: Mapping[str, Any]) -> dict[str, Any]:
+    """The control payload schemas as components named ``Mock<Name>``, their refs rewritten."""
+    text = json.dumps(control_document.get("$defs", {}))
+    text = re.sub(r'"#/\$defs/([A-Za-z]+)', r'"#/components/schemas/Mock\1', text)
+    return {f"Mock{name}": schema for name, schema in json.loads(text).items()}
+
+
+def _control_operation(route: ControlRoute) -> dict[str, Any]:
+    name = route.path.removeprefix("/_mock/").replace("/", "_")
+    operation: dict[str, Any] = {
+        "tags": ["mock-control"],
+        "summary": route.summary or f"{route.method} {route.path}",
+        "operationId": f"mock_{route.method.lower()}_{name}",
+        "responses": {
+            "200": {"description": "Done", "content": {"application/json": {"schema": {}}}},
+            "400": _error("The endpoint needs the stateful mode."),
+            "409": _error(
+                "The request conflicts with the state: an id in use, or a system clock to advance."
+            ),
+        },
+    }
+    if route.payload is not None:
+        schema_ref = {"$ref": f"#/components/schemas/Mock{route.payload}"}
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema_ref}}}
+        operation["responses"]["201"] = {
+            "description": "Created",
+            "content": {"application/json": {"schema": {}}},
+        }
+        operation["responses"]["422"] = {
+            "description": "The payload does not match its schema",
+            "content": {"application/json": {"schema": dict(_VALIDATION_REF)}},
+        }
+    params = _QUERY_PARAMS.get(route.path, ())
+    if params:
+        operation["responses"]["422"] = {
+            "description": "A query parameter is not of its type",
+            "content": {"application/json": {"schema": dict(_VALIDATION_REF)}},
+        }
+        operation["parameters"] = [
+            {"name": param, "in": "query", "required": False, "schema": dict(schema)}
+            for param, schema in params
+        ]
+    return operation
+
+
+def _strip(node: Any, keywords: frozenset[str]) -> None:
+    if isinstance(node, dict):
+        for keyword in keywords & node.keys():
+            if not isinstance(node[keyword], dict):  # a property *named* like a keyword stays
+                del node[keyword]
+        for value in node.values():
+            _strip(value, keywords)
+    elif isinstance(node, list):
+        for value in node:
+            _strip(value, keywords)
+
+
+def _at_least_zero(schema: dict[str, Any]) -> None:
+    """A negative ``limit`` is refused (422) under strict validation; the document says so."""
+    for branch in [schema, *schema.get("anyOf", ())]:
+        if branch.get("type") == "integer" and "minimum" not in branch:
+            branch["minimum"] = 0
+
+
+def served_document(
+    document: Mapping[str, Any],
+    *,
+    strict: bool,
+    api_key: bool,
+    control_routes: Iterable[ControlRoute],
+    control_document: Mapping[str, Any],
+) -> dict[str, Any]:
+    additions = load_additions()
+    served: dict[str, Any] = copy.deepcopy(dict(document))
+    if strict:
+        for pointer, patch in additions.get("schema_patches", {}).items():
+            try:
+                target = resolve_pointer(served, pointer)
+            except (KeyError, IndexError, ValueError):
+                continue  # an --openapi document without that schema: nothing to describe
+            if isinstance(target, dict):
+                target.update(copy.deepcopy(patch))
+    else:
+        # Lenient validation enforces types, required fields and enums only: so does the
+        # document (the control API, added below, is always validated strictly).
+        _strip(served, LENIENT_OFF)
+    served["tags"] = [*served.get("tags", []), *additions["tags"]]
+    schemas = served.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(copy.deepcopy(additions["schemas"]))
+    schemas.update(_control_schemas(control_document))
+    if not api_key:
+        # Without --api-key the mock, like the OSS server, checks no credentials: say so.
+        served.pop("security", None)
+    described = additions["responses"]
+    for path, item in served["paths"].items():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            codes = ["400", "404"] if "{" in path else ["400"]
+            if path.endswith("/stream"):
+                codes.append("410")
+            if api_key:
+                codes.append("401")
+            for code in codes:
+                operation["responses"].setdefault(code, _error(described[code]))
+            if strict:
+                for parameter in operation.get("parameters", ()):
+                    if parameter.get("name") == "limit" and parameter.get("in") == "query":
+                        _at_least_zero(parameter["schema"])
+                    pattern = additions["id_patterns"].get(parameter.get("name"))
+                    if parameter.get("in") == "path" and pattern is not None:
+                        parameter["schema"] = {**parameter["schema"], "pattern": pattern}
+    for route in control_routes:
+        served["paths"].setdefault(route.path, {})[route.method.lower()] = _control_operation(route)
+    return served

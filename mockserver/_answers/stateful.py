@@ -15,7 +15,7 @@ from mockserver._answers import sse as _sse
 from mockserver._answers.backend import JsonReply, Reply, StreamReply
 from mockserver._contract.errors import BadRequest, Gone, NotFound
 from mockserver._contract.generate import prefixed_id
-from mockserver._contract.parsing import ParsedRequest
+from mockserver._contract.parsing import ParsedRequest, batch_requests
 from mockserver._simulation import lifecycle
 from mockserver._simulation.index import Collection, Keyed, UnknownCursor
 from mockserver._simulation.lifecycle import RecordKind
@@ -78,8 +78,6 @@ class StatefulBackend:
         }
 
     async def handle(self, request: ParsedRequest) -> Reply:
-        self.sim.start_ticker()  # an app served without its lifespan (httpx's ASGI transport)
-        self.sim.settle()
         return self._handlers[request.operation.operation_id](request)
 
     # -- lookups ---------------------------------------------------------------------------
@@ -135,9 +133,7 @@ class StatefulBackend:
 
     def _create_batch(self, request: ParsedRequest) -> Reply:
         body = request.body if isinstance(request.body, dict) else {}
-        requests = body.get("requests") if isinstance(body.get("requests"), list) else []
-        if not requests:
-            raise BadRequest("Empty list of batch_requests passed in!")
+        requests = batch_requests(body)
         # With validation off anything may arrive: a request needs at least an agent to answer as.
         usable = [r for r in requests if isinstance(r, dict) and isinstance(r.get("agent_id"), str)]
         if len(usable) != len(requests):

@@ -25,3 +25,4 @@ def data_dir(name: DataDir) -> Path:
 OPENAPI_FILE = "letta-openapi.json"
 BATCH_JOB_SCHEMA_FILE = "batch-job.schema.json"
 CONTROL_SCHEMA_FILE = "mock-control.schema.json"
+ADDITIONS_FILE = "mock-additions.json"

@@ -8,6 +8,8 @@ against it (see ``_schemas``).
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -16,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from mockserver._contract.resources import BATCH_JOB_SCHEMA_FILE, OPENAPI_FILE, data_dir
+from mockserver._contract.resources import ADDITIONS_FILE, BATCH_JOB_SCHEMA_FILE, OPENAPI_FILE, data_dir
 
 JSON = Any
 ParamLocation = Literal["path", "query", "header", "cookie"]
@@ -40,7 +42,6 @@ class Parameter:
     """The schema's default, or ``NO_DEFAULT``."""
     is_array: bool
     """Whether the query string may repeat the key (FastAPI's ``list[...]``)."""
-    deprecated: bool
 
 
 NO_DEFAULT: Any = _MISSING
@@ -49,7 +50,6 @@ NO_DEFAULT: Any = _MISSING
 @dataclass(frozen=True, slots=True)
 class ResponseSpec:
     status: int
-    description: str
     media_types: Mapping[str, str]
     """Media type -> JSON pointer of its schema."""
 
@@ -64,9 +64,6 @@ class Operation:
     method: str
     """Upper-case HTTP method."""
     path: str
-    tags: tuple[str, ...]
-    summary: str
-    deprecated: bool
     parameters: tuple[Parameter, ...]
     body_pointer: str | None
     """JSON pointer of the ``application/json`` request body schema, if the operation has a body."""
@@ -148,7 +145,6 @@ def _parameter(document: Mapping[str, JSON], raw: Mapping[str, JSON], pointer: s
         pointer=f"{pointer}/schema",
         default=schema.get("default", NO_DEFAULT),
         is_array="array" in schema_types(document, schema),
-        deprecated=bool(raw.get("deprecated", schema.get("deprecated", False))),
     )
 
 
@@ -174,14 +170,11 @@ def _operation(document: Mapping[str, JSON], path: str, method: str, raw: Mappin
             for media_type, content in response.get("content", {}).items()
             if "schema" in content
         }
-        responses[int(status)] = ResponseSpec(int(status), response.get("description", ""), media)
+        responses[int(status)] = ResponseSpec(int(status), media)
     return Operation(
         operation_id=raw["operationId"],
         method=method.upper(),
         path=path,
-        tags=tuple(raw.get("tags", ())),
-        summary=raw.get("summary", ""),
-        deprecated=bool(raw.get("deprecated", False)),
         parameters=parameters,
         body_pointer=body_pointer,
         body_required=body_required,
@@ -252,8 +245,54 @@ _TABLE: OperationTable | None = None
 
 
 def default_table() -> OperationTable:
-    """The table of the shipped document, loaded once per process."""
+    """The table of the shipped document, loaded once per process.
+
+    Loading it also loads ``schemas/batch-job.schema.json``, the BatchJob schema this project started
+    from: the document's ``BatchJob`` must be that schema, or the two files have drifted apart.
+    """
     global _TABLE
     if _TABLE is None:
-        _TABLE = OperationTable(load_document())
+        document = load_document()
+        seed = {k: v for k, v in load_batch_job_schema().items() if k not in ("$schema", "$id")}
+        if document["components"]["schemas"]["BatchJob"] != seed:
+            raise ValueError(
+                f"{OPENAPI_FILE}: /components/schemas/BatchJob differs from {BATCH_JOB_SCHEMA_FILE}; "
+                "update both together (schemas/NOTES.md)"
+            )
+        _TABLE = OperationTable(document)
     return _TABLE
+
+
+@functools.cache
+def load_additions() -> Mapping[str, Any]:
+    """``schemas/mock-additions.json``: what the mock enforces and answers beyond the upstream document."""
+    with (data_dir("schemas") / ADDITIONS_FILE).open(encoding="utf-8") as fh:
+        additions: dict[str, Any] = json.load(fh)
+    return additions
+
+
+def narrowed(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``document`` narrowed to what strict validation refuses beyond it.
+
+    The one place the additions' ``schema_patches`` (a non-empty batch, say) and ``id_patterns`` (the
+    ``<prefix>-<uuid4>`` path ids) are merged: the strict served document and the Hypothesis strategies
+    both start from it. Narrowing only, so pointers stay the operation table's. A patch whose target
+    a document lacks (``--openapi``) is skipped.
+    """
+    additions = load_additions()
+    copied: dict[str, Any] = copy.deepcopy(dict(document))
+    for pointer, patch in additions.get("schema_patches", {}).items():
+        try:
+            target = resolve_pointer(copied, pointer)
+        except (KeyError, IndexError, ValueError):
+            continue
+        if isinstance(target, dict):
+            target.update(copy.deepcopy(patch))
+    id_patterns: Mapping[str, str] = additions.get("id_patterns", {})
+    for item in copied.get("paths", {}).values():
+        for operation in item.values() if isinstance(item, dict) else ():
+            for param in operation.get("parameters", ()) if isinstance(operation, dict) else ():
+                pattern = id_patterns.get(param.get("name"))
+                if param.get("in") == "path" and pattern is not None:
+                    param["schema"] = {**param["schema"], "pattern": pattern}
+    return copied

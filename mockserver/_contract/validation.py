@@ -47,16 +47,16 @@ LENIENT_OFF = frozenset(
 )
 
 
-def _without(node: Any, keywords: frozenset[str]) -> Any:
+def without_keywords(node: Any, keywords: frozenset[str]) -> Any:
     """A copy of a schema without ``keywords`` (a property *named* like one stays)."""
     if isinstance(node, dict):
         return {
-            k: _without(v, keywords)
+            k: without_keywords(v, keywords)
             for k, v in node.items()
             if not (k in keywords and not isinstance(v, dict))
         }
     if isinstance(node, list):
-        return [_without(v, keywords) for v in node]
+        return [without_keywords(v, keywords) for v in node]
     return node
 
 
@@ -115,7 +115,7 @@ class SchemaSet:
                 else subschema
             )
             if self.level != "strict":
-                root = _without(root, LENIENT_OFF)
+                root = without_keywords(root, LENIENT_OFF)
             cached = jsonschema_rs.Draft202012Validator(root, validate_formats=self.level == "strict")
             self._fast[pointer] = cached
         return cached

@@ -21,6 +21,7 @@ from mockserver._answers.backend import JsonReply
 from mockserver._answers.fixtures import read_json, read_state_seeds
 from mockserver._contract.errors import BadRequest, Conflict, MockError, RequestInvalid
 from mockserver._contract.generate import DataGenerator
+from mockserver._contract.parsing import batch_requests
 from mockserver._contract.resources import CONTROL_SCHEMA_FILE, data_dir
 from mockserver._contract.spec import default_table
 from mockserver._contract.validation import SchemaSet, Violation
@@ -453,6 +454,4 @@ class Control:
         problems = self._api.violations(pointer, body, ("body",))
         if problems:
             raise RequestInvalid(self._table["create_batch"], problems)
-        if not body["requests"]:
-            raise BadRequest("Empty list of batch_requests passed in!")
-        sim.create_batch(body["requests"], body.get("callback_url"))
+        sim.create_batch(batch_requests(body), body.get("callback_url"))

@@ -95,7 +95,6 @@ class CallbackDispatcher:
         self._backlog: list[_Delivery] = []
         """Finished before the event loop ran (state fixtures); queued by :meth:`start`."""
         self._generation = 0
-        self.attempts = 0
         self._captured: list[_Delivery] | None = None
 
     # -- called by the simulation ----------------------------------------------------------
@@ -229,7 +228,6 @@ class CallbackDispatcher:
         }
         delivery.attempts.append(entry)
         self.journal.append(entry)
-        self.attempts += 1
 
     # -- waiting for what a request triggered ----------------------------------------------
 

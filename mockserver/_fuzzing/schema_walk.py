@@ -6,9 +6,7 @@ custom formats. Private: the public API is ``mockserver.strategies``.
 
 from __future__ import annotations
 
-import copy
 import functools
-import json
 import re
 import string
 from collections.abc import Mapping, Sequence
@@ -27,9 +25,9 @@ from mockserver._contract.generate import (
     _prefix_from_pattern,
     rfc3339,
 )
-from mockserver._contract.resources import data_dir
 from mockserver._contract.spec import (
     default_table,
+    narrowed,
     pointer_escape,
     resolve_pointer,
 )
@@ -48,7 +46,6 @@ _LEAF_KEYS = frozenset(
     {"type", "format", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum"}
     | {"exclusiveMaximum", "multipleOf", "additionalProperties"}
 )
-_ADDITIONS_FILE = "mock-additions.json"
 _READABLE = string.ascii_letters + string.digits + " .,"
 _READABLE_MAX = 40
 _REALISTIC_MAX_ITEMS = 3
@@ -68,19 +65,7 @@ def _document() -> Mapping[str, Any]:
     document of the strict mode applies the same. Narrowing only, so that every value drawn is
     valid by the upstream document too, and pointers stay those of the operation table.
     """
-    document: dict[str, Any] = copy.deepcopy(dict(default_table().document))
-    with (data_dir("schemas") / _ADDITIONS_FILE).open(encoding="utf-8") as fh:
-        additions: dict[str, Any] = json.load(fh)
-    for pointer, patch in additions.get("schema_patches", {}).items():
-        resolve_pointer(document, pointer).update(copy.deepcopy(patch))
-    id_patterns: Mapping[str, str] = additions.get("id_patterns", {})
-    for item in document["paths"].values():
-        for operation in item.values():
-            for param in operation.get("parameters", ()) if isinstance(operation, dict) else ():
-                pattern = id_patterns.get(param.get("name"))
-                if param.get("in") == "path" and pattern is not None:
-                    param["schema"] = {**param["schema"], "pattern": pattern}
-    return document
+    return narrowed(default_table().document)
 
 
 def _schema_at(pointer: str) -> Any:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import ipaddress
 import logging
 import signal
 import socket
@@ -25,6 +24,7 @@ from mockserver._control.requestlog import attach_console, startup_lines
 from mockserver._running.controls import MockControls
 from mockserver._simulation import gc_freeze as _gc_freeze
 from mockserver._web.app import Parts, create_app
+from mockserver._web.endpoints import is_loopback
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -39,15 +39,6 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(2048)  # connections queue from now on, even before uvicorn accepts them
     sock.set_inheritable(True)
     return sock
-
-
-def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _Server(uvicorn.Server):
@@ -113,7 +104,7 @@ def serve(config: Config) -> int:
     if not config.quiet:
         print("\n".join(startup_lines(url)))
     sys.stdout.flush()
-    if not is_loopback_host(config.host) and config.control_token is None:
+    if not is_loopback(config.host) and config.control_token is None:
         print(
             f"letta-mockserver: warning: listening on {config.host} without --control-token; the control API"
             " (/_mock) still answers loopback callers only, and the Letta API is open to the network",

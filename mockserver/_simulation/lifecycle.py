@@ -23,10 +23,6 @@ class RecordKind(StrEnum):
     JOB = "job"
     RUN = "run"
 
-    @property
-    def table_kind(self) -> Kind:
-        return "run" if self is RecordKind.RUN else "job"
-
 
 JOB_STATUSES: tuple[JobStatus, ...] = (
     "created",

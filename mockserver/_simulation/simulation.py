@@ -136,9 +136,6 @@ class Simulation:
     def schedule_run(self, record: RunRecord) -> None:
         run_lifecycle.schedule(self, record)
 
-    def finish_run(self, record: RunRecord, status: str, stop_reason: str | None, at: float) -> None:
-        run_lifecycle.finish(self, record, status, stop_reason, at)
-
     def delete_run(self, record: RunRecord) -> None:
         run_lifecycle.delete(self, record)
 

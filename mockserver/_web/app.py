@@ -35,7 +35,13 @@ from mockserver._control.requestlog import index, log_unrouted
 from mockserver._simulation.clock import make_clock
 from mockserver._simulation.observers import Event
 from mockserver._simulation.simulation import Simulation
-from mockserver._web.endpoints import JSON, ApiContext, api_endpoint, control_endpoint, error_response
+from mockserver._web.endpoints import (
+    ApiContext,
+    OrjsonResponse,
+    api_endpoint,
+    control_endpoint,
+    error_response,
+)
 from mockserver._web.served import served_document
 
 
@@ -45,7 +51,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405 and exc.headers:
         detail += f"; allowed: {exc.headers.get('Allow', '')}"
     log_unrouted(request.method, request.scope["path"], exc.status_code)
-    return JSON({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+    return OrjsonResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _mock_error(_request: Request, exc: Exception) -> Response:
@@ -122,7 +128,7 @@ def _build(config: Config, table: OperationTable) -> Parts:
     if config.state is not None:
         control.load_state(config.state)  # first: restoring replaces the whole state
     control.load_state_fixtures(fixtures_dir)
-    api = ApiContext(table, schemas, answers, journal, api_key=config.api_key)
+    api = ApiContext(table, schemas, answers, journal, api_key=config.api_key, sim=sim)
     return Parts(config, table, answers, control, journal, faults, api, stateful, callbacks)
 
 
@@ -165,14 +171,14 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
     )
 
     async def openapi(_request: Request) -> Response:
-        return JSON(served)
+        return OrjsonResponse(served)
 
     routes.append(Route("/openapi.json", openapi, methods=["GET"]))
     home = index(config.mode)
 
     async def root(_request: Request) -> Response:
         # Not an operation of the API (nor in its document): a person's first request finds the way here.
-        return JSON(home)
+        return OrjsonResponse(home)
 
     routes.append(Route("/", root, methods=["GET"]))
     by_path: dict[str, dict[str, ControlRoute]] = {}

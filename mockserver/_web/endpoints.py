@@ -38,11 +38,12 @@ from mockserver._contract.validation import SchemaSet, Violation
 from mockserver._control.api import Control, ControlRoute
 from mockserver._control.journal import RequestJournal
 from mockserver._control.overrides import MockRequest, Override, override_reply
+from mockserver._simulation.simulation import Simulation
 
 log = logging.getLogger("mockserver")
 
 
-class JSON(JSONResponse):
+class OrjsonResponse(JSONResponse):
     """Compact JSON, written by orjson (as the real server's SafeORJSONResponse does).
 
     orjson refuses integers beyond 64 bits, which a client may store in `metadata`; those
@@ -103,7 +104,7 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
 
 def render(reply: Reply) -> Response:
     if isinstance(reply, JsonReply):
-        return JSON(
+        return OrjsonResponse(
             reply.body, status_code=reply.status, headers=dict(reply.headers) if reply.headers else None
         )
     return StreamingResponse(
@@ -115,12 +116,14 @@ def render(reply: Reply) -> Response:
 
 
 def error_response(exc: MockError) -> Response:
-    return JSON(exc.body(), status_code=exc.status, headers=exc.headers)
+    return OrjsonResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
 
 def internal_error(exc: Exception, where: str) -> Response:
     log.exception("letta-mockserver: unexpected error in %s", where)
-    return JSON({"detail": f"letta-mockserver internal error in {where}: {type(exc).__name__}: {exc}"}, 500)
+    return OrjsonResponse(
+        {"detail": f"letta-mockserver internal error in {where}: {type(exc).__name__}: {exc}"}, 500
+    )
 
 
 @dataclass
@@ -132,6 +135,18 @@ class ApiContext:
     overrides: dict[str, Override] = field(default_factory=dict)
     api_key: str | None = None
     """With a key, the Letta API needs ``Authorization: Bearer <key>`` (as the real server with --secure)."""
+    sim: Simulation | None = None
+    """Stateful mode's simulation, brought up to now before each request."""
+
+
+def settle(sim: Simulation | None) -> None:
+    """Apply what fell due before this request: the one place requests (API and control) do it.
+
+    The ticker does it on the system clock between requests, and ``advance`` on the manual one.
+    """
+    if sim is not None:
+        sim.start_ticker()  # idempotent; an app served without its lifespan gets its ticker here
+        sim.settle()
 
 
 def _bearer(request: Request) -> str | None:
@@ -159,17 +174,18 @@ def check_control_access(request: Request, token: str | None) -> None:
             raise Unauthorized("the control API needs the control token (header X-Letta-Mock-Token)")
         return
     host = request.client.host if request.client else ""
-    if not _is_loopback(host):
+    if not is_loopback(host):
         raise Forbidden(
             f"the control API answers loopback callers only (not {host}); use --control-token to open it"
         )
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """A loopback address or name: who may use the control API, and where binding warns of nothing."""
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        return host in ("testclient", "localhost")
+        return host in ("localhost", "testclient")  # Starlette's TestClient calls itself "testclient"
 
 
 def _mock_request(request: Request, parsed: ParsedRequest) -> MockRequest:
@@ -212,13 +228,14 @@ def api_endpoint(
             detail = (
                 f"Method Not Allowed: no operation at {request.method} {request.url.path}; allowed: {allow}"
             )
-            return JSON({"detail": detail}, status_code=405, headers={"Allow": allow})
+            return OrjsonResponse({"detail": detail}, status_code=405, headers={"Allow": allow})
         op = methods[request.method if request.method != "HEAD" else "GET"]
         raw = b""
         violations: list[Violation] = []
         answered: list[Violation] = []
         try:
             check_api_key(request, context.api_key)
+            settle(context.sim)
             raw = await read_body(request) if op.body_pointer is not None else b""
             parsed = parse_request(
                 context.table,
@@ -276,8 +293,7 @@ def control_endpoint(
                 if problems:
                     raise RequestInvalid(None, problems)
                 control.validate(route.payload, payload)
-            if control.sim is not None:
-                control.sim.settle()
+            settle(control.sim)
             reply = route.handler(payload, dict(request.query_params))
             if inspect.isawaitable(reply):  # waits on this loop (the callback workers run here too)
                 reply = await reply

@@ -15,12 +15,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mockserver._contract.resources import data_dir
-from mockserver._contract.spec import resolve_pointer
-from mockserver._contract.validation import LENIENT_OFF
+from mockserver._contract.spec import load_additions, narrowed
+from mockserver._contract.validation import LENIENT_OFF, without_keywords
 from mockserver._control.api import ControlRoute
 
-ADDITIONS_FILE = "mock-additions.json"
 _ERROR_REF = {"$ref": "#/components/schemas/MockErrorDetail"}
 _VALIDATION_REF = {"$ref": "#/components/schemas/HTTPValidationError"}
 _COUNT = {"type": "integer", "minimum": 0}
@@ -33,12 +31,6 @@ _QUERY_PARAMS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
     ),
     "/_mock/report": (("since", _COUNT),),
 }
-
-
-def load_additions() -> dict[str, Any]:
-    with (data_dir("schemas") / ADDITIONS_FILE).open(encoding="utf-8") as fh:
-        additions: dict[str, Any] = json.load(fh)
-    return additions
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -90,18 +82,6 @@ def _control_operation(route: ControlRoute) -> dict[str, Any]:
     return operation
 
 
-def _strip(node: Any, keywords: frozenset[str]) -> None:
-    if isinstance(node, dict):
-        for keyword in keywords & node.keys():
-            if not isinstance(node[keyword], dict):  # a property *named* like a keyword stays
-                del node[keyword]
-        for value in node.values():
-            _strip(value, keywords)
-    elif isinstance(node, list):
-        for value in node:
-            _strip(value, keywords)
-
-
 def _at_least_zero(schema: dict[str, Any]) -> None:
     """A negative ``limit`` is refused (422) under strict validation; the document says so."""
     for branch in [schema, *schema.get("anyOf", ())]:
@@ -118,19 +98,9 @@ def served_document(
     control_document: Mapping[str, Any],
 ) -> dict[str, Any]:
     additions = load_additions()
-    served: dict[str, Any] = copy.deepcopy(dict(document))
-    if strict:
-        for pointer, patch in additions.get("schema_patches", {}).items():
-            try:
-                target = resolve_pointer(served, pointer)
-            except (KeyError, IndexError, ValueError):
-                continue  # an --openapi document without that schema: nothing to describe
-            if isinstance(target, dict):
-                target.update(copy.deepcopy(patch))
-    else:
-        # Lenient validation enforces types, required fields and enums only: so does the
-        # document (the control API, added below, is always validated strictly).
-        _strip(served, LENIENT_OFF)
+    # Lenient validation enforces types, required fields and enums only: so does the document
+    # (the control API, added below, is always validated strictly).
+    served = narrowed(document) if strict else without_keywords(document, LENIENT_OFF)
     served["tags"] = [*served.get("tags", []), *additions["tags"]]
     schemas = served.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(copy.deepcopy(additions["schemas"]))
@@ -154,9 +124,6 @@ def served_document(
                 for parameter in operation.get("parameters", ()):
                     if parameter.get("name") == "limit" and parameter.get("in") == "query":
                         _at_least_zero(parameter["schema"])
-                    pattern = additions["id_patterns"].get(parameter.get("name"))
-                    if parameter.get("in") == "path" and pattern is not None:
-                        parameter["schema"] = {**parameter["schema"], "pattern": pattern}
     for route in control_routes:
         served["paths"].setdefault(route.path, {})[route.method.lower()] = _control_operation(route)
     return served

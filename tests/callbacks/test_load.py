@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 import httpx
+import pytest
 
 from .support import Receiver, advance, create_batch, get, wait_journal
+
+pytestmark = pytest.mark.slow  # servers in subprocesses, or load: the full run has them
 
 BATCHES = 1000
 

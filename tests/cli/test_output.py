@@ -16,6 +16,8 @@ from mockserver import MockServer, __version__
 
 from .support import clean_env, serving
 
+pytestmark = pytest.mark.slow  # servers in subprocesses, or load: the full run has them
+
 BAD_AGENT = {"requests": [{"agent_id": "agent_id", "input": "hi"}]}
 LINE = re.compile(r"^\d\d:\d\d:\d\d (?P<level>[A-Z]+) +(?P<message>.*)$")
 

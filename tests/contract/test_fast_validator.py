@@ -7,10 +7,10 @@ every request schema and of the response schemas are judged by both, at both lev
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +18,7 @@ from mockserver import default_table
 from mockserver._contract.validation import LEVELS, SchemaSet
 from mockserver.strategies import from_operation
 
-EXAMPLES = int(os.environ.get("LETTA_MOCK_EXAMPLES", "25"))
+EXAMPLES = examples(25)
 TABLE = default_table()
 BROKEN: list[Any] = [
     None,

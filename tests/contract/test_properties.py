@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import os
 import random
 import string
 from collections.abc import Callable, Iterator, Mapping
@@ -37,6 +36,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
@@ -52,7 +52,7 @@ from mockserver._contract.resources import data_dir
 from mockserver._contract.spec import resolve_pointer
 from mockserver._contract.validation import SchemaSet
 
-EXAMPLES = int(os.environ.get("LETTA_MOCK_EXAMPLES", "25"))
+EXAMPLES = examples(25)
 PROPERTY = settings(
     max_examples=EXAMPLES,
     deadline=None,

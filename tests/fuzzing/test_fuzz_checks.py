@@ -95,6 +95,7 @@ def test_a_server_refusing_every_request_is_reported_as_unauthenticated(keyed: s
         ["--header", f"X-BARE-PASSWORD: password {KEY}"],  # the real server's other scheme
     ],
 )
+@pytest.mark.slow
 def test_with_the_key_the_same_server_passes(keyed: str, credentials: list[str]) -> None:
     result = fuzz(
         "--base-url", keyed, "--operations", "list_runs,retrieve_batch", "--examples", "3", *credentials
@@ -147,6 +148,7 @@ def test_an_empty_stateful_mock_gets_its_by_id_200_bodies_validated() -> None:
     assert any("seeded run" in note for note in document["notes"])
 
 
+@pytest.mark.slow
 def test_cancel_and_delete_never_touch_records_the_fuzzer_did_not_create() -> None:
     with MockServer(mode="stateful", clock="manual") as server:
         body = {"requests": [{"agent_id": "agent-00000000-0000-4000-8000-000000000000"}]}

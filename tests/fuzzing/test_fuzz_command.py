@@ -24,6 +24,7 @@ def fuzz(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("settings", [{"mode": "stateful", "clock": "manual"}, {"mode": "stateless"}])
 def test_fuzzing_the_mock_finds_nothing(settings: dict[str, str]) -> None:
     with MockServer(**settings) as server:  # type: ignore[arg-type]

@@ -9,13 +9,13 @@ everything else.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pydantic
 import pytest
+from budget import examples
 from letta_client import Letta
 from letta_client.types.agents.internal_message import InternalMessage
 from letta_client.types.agents.letta_streaming_response import LettaStreamingResponse
@@ -28,7 +28,7 @@ from letta_client.types.step import Step
 from mockserver import MockServer, default_table
 from mockserver._contract.validation import SchemaSet
 
-REQUESTS = int(os.environ.get("LETTA_MOCK_EXAMPLES", "40"))
+REQUESTS = examples(40)
 """Requests per operation; a list answers 7 items, so lists see a few hundred bodies."""
 JOB = "job-00000000-0000-4000-8000-{:012d}"
 RUN = "run-00000000-0000-4000-8000-{:012d}"

@@ -10,20 +10,20 @@ documented behaviour, `schemathesis.toml` widens it, with the reason beside it.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 
 from mockserver import MockServer
 
 pytestmark = pytest.mark.slow  # see pyproject's `slow` marker: the fast loop skips it
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("LETTA_MOCK_EXAMPLES", "8"))
+EXAMPLES = examples(8)
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 

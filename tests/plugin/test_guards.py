@@ -159,6 +159,7 @@ def test_blocks_forever(letta_mock_asgi):
 """
 
 
+@pytest.mark.slow  # waits out a real per-test limit in an inner session
 def test_a_hanging_test_fails_with_a_message_naming_the_mock(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_hangs=HANGS)
 
@@ -185,6 +186,7 @@ def test_a_hanging_test_fails_with_a_message_naming_the_mock(pytester: pytest.Py
     )
 
 
+@pytest.mark.slow  # waits out a real per-test limit in an inner session
 def test_the_ini_option_sets_the_limit_and_zero_turns_it_off(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_limits="""

@@ -63,6 +63,7 @@ def test_the_async_client_works_too(mock):
     result.assert_outcomes(passed=6)
 
 
+@pytest.mark.slow
 def test_the_marker_changes_the_settings(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_marker=SHARED
@@ -115,6 +116,7 @@ def test_without_a_marker_the_mock_is_stateful_on_the_manual_clock(letta_mock):
     result.assert_outcomes(passed=5)
 
 
+@pytest.mark.slow
 def test_letta_mock_settings_from_a_conftest_apply_and_the_marker_wins(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
@@ -156,6 +158,7 @@ def test_a_marker_overrides_the_suite(letta_mock):
     result.assert_outcomes(passed=3)
 
 
+@pytest.mark.slow
 def test_each_test_starts_from_a_reset_mock(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_isolation=SHARED

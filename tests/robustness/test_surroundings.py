@@ -160,6 +160,7 @@ def dedicated(server_factory: ServerFactory) -> Iterator[Callable[..., httpx.Cli
         server.reset()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["drip-head", "drip-body"])
 def test_a_receiver_dripping_its_answer_is_cut_off_at_the_timeout(
     dedicated: Callable[..., httpx.Client], mode: str
@@ -178,6 +179,7 @@ def test_a_receiver_dripping_its_answer_is_cut_off_at_the_timeout(
     assert 900 <= entry["duration_ms"] < 2500
 
 
+@pytest.mark.slow
 def test_slow_receivers_cannot_starve_the_others(dedicated: Callable[..., httpx.Client]) -> None:
     """Two workers, four dripping receivers queued first: the good receiver is still served, in time."""
     http = dedicated(callback_timeout=1.0, callback_concurrency=2)

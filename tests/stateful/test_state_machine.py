@@ -10,10 +10,10 @@ walk (``after=<last id>``, ``limit=3``, both orders) sees each stored batch exac
 
 from __future__ import annotations
 
-import os
 from typing import Any, ClassVar
 
 import httpx
+from budget import examples
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -25,7 +25,7 @@ from .conftest import AGENT_A, AGENT_B, AGENT_C, JOB_DURATION, RUNNING_AFTER, Mo
 
 BATCHES = "/v1/messages/batches"
 AGENTS = (AGENT_A, AGENT_B, AGENT_C)
-EXAMPLES = max(15, int(os.environ.get("LETTA_MOCK_EXAMPLES", "15")))
+EXAMPLES = examples(15)
 
 
 class BatchModel:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
+from budget import examples
 from hypothesis import HealthCheck, settings
 
 from mockserver import Config, default_table
@@ -30,7 +30,7 @@ from mockserver._contract.spec import Operation
 from mockserver._contract.validation import SchemaSet
 from mockserver._web.app import create_app
 
-EXAMPLES = int(os.environ.get("LETTA_MOCK_EXAMPLES", "25"))
+EXAMPLES = examples(25)
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TABLE = default_table()
 STRICT = SchemaSet(TABLE.document, "strict")

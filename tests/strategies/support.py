@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from typing import Any
 
+from budget import examples
 from hypothesis import settings
 
 from mockserver._contract.generate import SDK_UNSAFE_VALUES
@@ -15,7 +15,7 @@ from mockserver._contract.spec import Operation, default_table
 from mockserver._contract.validation import SchemaSet
 from mockserver.strategies import OperationRequest
 
-EXAMPLES = int(os.environ.get("LETTA_MOCK_EXAMPLES", "20"))
+EXAMPLES = examples(20)
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None)
 TABLE = default_table()
 STRICT = SchemaSet(TABLE.document, "strict")

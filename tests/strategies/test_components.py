@@ -97,6 +97,7 @@ def _strings(value: Any) -> list[str]:
     return [item for _, item in walk(value) if isinstance(item, str)]
 
 
+@pytest.mark.slow
 def test_the_default_mode_explores_unicode_nulls_and_empty_arrays() -> None:
     """Reachable by default, never in realistic mode: non-ASCII text, nulls, `[]`, SDK-unsafe values."""
     find(strategies.runs(), lambda run: any(not s.isascii() for s in _strings(run)), settings=FIND)

@@ -7,7 +7,7 @@ against its operation's response schema when it is loaded, so a broken one stops
 with a message naming the file, not a client parser later.
 
 Beside them may lie the state seeds (``batches.json``, ``jobs.json``, ``runs.json``), which
-``Control.load_state_fixtures`` loads in stateful mode. Nothing in a user's directory is
+``_control.startup`` loads in stateful mode. Nothing in a user's directory is
 ignored without a word: a ``.json`` file that is neither, or one the mode cannot use, stops
 start-up. The shipped directory is ours, so what a mode cannot use there is skipped.
 """
@@ -58,7 +58,7 @@ def load_response_fixtures(
                     f"{where}: {path.name} is a state seed, which stateless mode cannot use;"
                     " start with --mode stateful, or remove it"
                 )
-            continue  # Control.load_state_fixtures seeds it
+            continue  # the control layer's StartupState seeds it
         if operation_id not in table:
             if user:
                 close = difflib.get_close_matches(operation_id, [*table, *(n[:-5] for n in STATE_SEEDS)], 1)

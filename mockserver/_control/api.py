@@ -7,19 +7,15 @@ payload is validated against ``schemas/mock-control.schema.json`` and answered w
 
 from __future__ import annotations
 
-import copy
-import functools
 import json
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from mockserver._answers.backend import JsonReply
-from mockserver._answers.fixtures import read_json, read_state_seeds
-from mockserver._contract.errors import BadRequest, Conflict, MockError, RequestInvalid
+from mockserver._contract.errors import BadRequest, Conflict, RequestInvalid
 from mockserver._contract.generate import DataGenerator
 from mockserver._contract.parsing import batch_requests
 from mockserver._contract.resources import CONTROL_SCHEMA_FILE, data_dir
@@ -28,10 +24,10 @@ from mockserver._contract.validation import SchemaSet, Violation
 from mockserver._control.callbacks import CallbackDispatcher
 from mockserver._control.faults import Faults
 from mockserver._control.journal import RequestJournal
+from mockserver._control.startup import StartupState
 from mockserver._simulation.records import letta_message, stamp
 from mockserver._simulation.run_plans import SeedError
 from mockserver._simulation.simulation import Simulation
-from mockserver._simulation.snapshot import VERSION as SNAPSHOT_VERSION
 from mockserver._simulation.snapshot import SnapshotError, restore, snapshot
 
 _MESSAGE_UNION = "/components/schemas/LettaMessageUnion"
@@ -88,10 +84,6 @@ def _seconds(value: str) -> float:
     return datetime.fromisoformat(value).timestamp()
 
 
-def _seed_copy(seed: Callable[[Any], object], one: Any) -> None:
-    seed(copy.deepcopy(one))  # a seeder may keep or change what it is given
-
-
 class Control:
     def __init__(
         self,
@@ -117,8 +109,7 @@ class Control:
         self.document = document or load_control_document()
         self.schemas = SchemaSet(self.document, "strict")
         self._api = api_schemas
-        self._start: list[Callable[[], object]] = []
-        """What start-up loaded (``--state``, state fixtures), in order: ``reset`` loads it again."""
+        self.startup = StartupState(self)
 
     def routes(self) -> list[ControlRoute]:
         return [
@@ -275,8 +266,7 @@ class Control:
             self.sim.scenarios.clear()
         if self.callbacks is not None:
             self.callbacks.reset()
-        for load in self._start:
-            load()
+        self.startup.load_again()
         self.faults.clear()
         self.journal.clear()
         # `last_seq` saves the pytest fixture a second request: requests after it are the test's.
@@ -401,53 +391,8 @@ class Control:
             raise Conflict(str(exc)) from None
         return JsonReply(record.body, status=201)
 
-    def load_state_fixtures(self, directory: Path) -> None:
-        """Seed ``batches.json`` (create-batch bodies), ``jobs.json`` and ``runs.json`` (seeds).
-
-        ``reset`` seeds them again: they are the start-up state, as ``--state`` is.
-        """
-        seeders: dict[str, Callable[[Any], object]] = {
-            "batches.json": self._seed_batch,
-            "jobs.json": lambda one: self._validated("JobSeed", one, self.seed_job),
-            "runs.json": lambda one: self._validated("RunSeed", one, self.seed_run),
-        }
-        for name, seeds in read_state_seeds(directory):
-            seed = seeders[name]
-            for index, one in enumerate(seeds):
-                try:
-                    seed(copy.deepcopy(one))
-                except MockError as exc:  # 409 too: an id given twice, or one the --state file holds
-                    raise ValueError(f"fixture {name}, item {index}: {exc}") from None
-                self._start.append(functools.partial(_seed_copy, seed, one))
-
-    def load_state(self, path: Path) -> None:
-        """Restore the snapshot in ``path`` (``--state``) as ``PUT /_mock/state`` would.
-
-        ``reset`` restores it again. An unusable file is a ``ValueError`` naming it.
-        """
-        where = f"state file {str(path)!r}"
-        if self.sim is None:
-            raise ValueError(f"{where}: --state needs --mode stateful (stateless mode keeps no state)")
-        sim = self.sim
-        data = read_json(path, where)
-        # Another version is named as such (by `restore`), not as a schema mismatch.
-        other_version = isinstance(data, dict) and data.get("version", SNAPSHOT_VERSION) != SNAPSHOT_VERSION
-        problems = [] if other_version else self.schemas.violations("/$defs/StateSnapshot", data)
-        if problems:
-            listed = "; ".join(f"{'.'.join(map(str, p.loc)) or '<root>'}: {p.msg}" for p in problems[:5])
-            raise ValueError(f"{where}: not a snapshot as GET /_mock/state writes it: {listed}")
-        try:
-            restore(sim, copy.deepcopy(data))
-        except SnapshotError as exc:
-            raise ValueError(f"{where}: {exc}") from None
-        self._start.append(lambda: restore(sim, copy.deepcopy(data)))
-
-    def _validated(self, schema: str, payload: Any, seed: Callable[[Any], JsonReply]) -> None:
-        self.validate(schema, payload)
-        seed(payload)
-
-    def _seed_batch(self, body: Any) -> None:
-        """A batch created at start, as ``POST /v1/messages/batches`` with this body would."""
+    def seed_batch(self, body: Any) -> None:
+        """A batch created as ``POST /v1/messages/batches`` with this body would (state seed files)."""
         sim = self._stateful()
         pointer = self._table["create_batch"].body_pointer
         assert pointer is not None

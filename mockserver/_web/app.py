@@ -126,8 +126,8 @@ def _build(config: Config, table: OperationTable) -> Parts:
         sim, strict, callbacks=callbacks, faults=faults, journal=journal, operation_ids=operation_ids
     )
     if config.state is not None:
-        control.load_state(config.state)  # first: restoring replaces the whole state
-    control.load_state_fixtures(fixtures_dir)
+        control.startup.load_snapshot(config.state)  # first: restoring replaces the whole state
+    control.startup.load_seed_files(fixtures_dir)
     api = ApiContext(table, schemas, answers, journal, api_key=config.api_key, sim=sim)
     return Parts(config, table, answers, control, journal, faults, api, stateful, callbacks)
 

@@ -7,6 +7,7 @@ payload is validated against ``schemas/mock-control.schema.json`` and answered w
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -84,6 +85,58 @@ def _seconds(value: str) -> float:
     return datetime.fromisoformat(value).timestamp()
 
 
+# method, path, handler, payload schema (in `$defs`), summary (the served document's).
+_ROUTES: tuple[tuple[str, str, str, str | None, str], ...] = (
+    ("GET", "/_mock/clock", "clock", None, "The simulated clock: kind, now, pending changes"),
+    (
+        "POST",
+        "/_mock/clock/advance",
+        "advance",
+        "ClockAdvance",
+        "Move the manual clock; what is due happens, and its callbacks arrive, before the answer",
+    ),
+    (
+        "POST",
+        "/_mock/reset",
+        "reset",
+        None,
+        "Back to the start-up state; rewind the clock, clear journals, scenarios, faults",
+    ),
+    ("POST", "/_mock/runs", "seed_run", "RunSeed", "Store a run; it progresses on the clock"),
+    ("POST", "/_mock/jobs", "seed_job", "JobSeed", "Store a generic job"),
+    ("GET", "/_mock/callbacks", "callback_journal", None, "Every callback attempt, oldest first"),
+    (
+        "POST",
+        "/_mock/scenarios",
+        "add_scenario",
+        "ScenarioSpec",
+        "Script how matching batches, runs or jobs end",
+    ),
+    ("GET", "/_mock/scenarios", "list_scenarios", None, "The scenarios in force"),
+    ("DELETE", "/_mock/scenarios", "clear_scenarios", None, "Remove every scenario"),
+    ("POST", "/_mock/faults", "add_fault", "FaultSpec", "Inject latency, an error or a dropped connection"),
+    ("GET", "/_mock/faults", "list_faults", None, "The faults in force"),
+    ("DELETE", "/_mock/faults", "clear_faults", None, "Remove every fault"),
+    ("GET", "/_mock/requests", "requests", None, "The request journal, filtered"),
+    ("GET", "/_mock/report", "report", None, "Exercised operations and contract violations"),
+    ("GET", "/_mock/state", "state", None, "The whole simulated state as JSON"),
+    ("PUT", "/_mock/state", "restore_state", "StateSnapshot", "Restore a state taken with GET /_mock/state"),
+)
+_READS_QUERY = frozenset({"requests", "report"})
+
+
+def _with_payload(handler: Callable[[Any], Any], payload: Any, _query: Query) -> Any:
+    return handler(payload)
+
+
+def _with_query(handler: Callable[[Query], Any], _payload: Any, query: Query) -> Any:
+    return handler(query)
+
+
+def _bare(handler: Callable[[], Any], _payload: Any, _query: Query) -> Any:
+    return handler()
+
+
 class Control:
     def __init__(
         self,
@@ -112,104 +165,18 @@ class Control:
         self.startup = StartupState(self)
 
     def routes(self) -> list[ControlRoute]:
-        return [
-            ControlRoute(
-                "GET",
-                "/_mock/clock",
-                lambda _b, _q: self.clock(),
-                None,
-                "The simulated clock: kind, now, pending changes",
-            ),
-            ControlRoute(
-                "POST",
-                "/_mock/clock/advance",
-                lambda b, _q: self.advance(b),
-                "ClockAdvance",
-                "Move the manual clock; what is due happens, and its callbacks arrive, before the answer",
-            ),
-            ControlRoute(
-                "POST",
-                "/_mock/reset",
-                lambda _b, _q: self.reset(),
-                None,
-                "Back to the start-up state; rewind the clock, clear journals, scenarios, faults",
-            ),
-            ControlRoute(
-                "POST",
-                "/_mock/runs",
-                lambda b, _q: self.seed_run(b),
-                "RunSeed",
-                "Store a run; it progresses on the clock",
-            ),
-            ControlRoute(
-                "POST", "/_mock/jobs", lambda b, _q: self.seed_job(b), "JobSeed", "Store a generic job"
-            ),
-            ControlRoute(
-                "GET",
-                "/_mock/callbacks",
-                lambda _b, _q: self.callback_journal(),
-                None,
-                "Every callback attempt, oldest first",
-            ),
-            ControlRoute(
-                "POST",
-                "/_mock/scenarios",
-                lambda b, _q: self.add_scenario(b),
-                "ScenarioSpec",
-                "Script how matching batches, runs or jobs end",
-            ),
-            ControlRoute(
-                "GET",
-                "/_mock/scenarios",
-                lambda _b, _q: self.list_scenarios(),
-                None,
-                "The scenarios in force",
-            ),
-            ControlRoute(
-                "DELETE",
-                "/_mock/scenarios",
-                lambda _b, _q: self.clear_scenarios(),
-                None,
-                "Remove every scenario",
-            ),
-            ControlRoute(
-                "POST",
-                "/_mock/faults",
-                lambda b, _q: self.add_fault(b),
-                "FaultSpec",
-                "Inject latency, an error or a dropped connection",
-            ),
-            ControlRoute(
-                "GET", "/_mock/faults", lambda _b, _q: self.list_faults(), None, "The faults in force"
-            ),
-            ControlRoute(
-                "DELETE", "/_mock/faults", lambda _b, _q: self.clear_faults(), None, "Remove every fault"
-            ),
-            ControlRoute(
-                "GET",
-                "/_mock/requests",
-                lambda _b, q: self.requests(q),
-                None,
-                "The request journal, filtered",
-            ),
-            ControlRoute(
-                "GET",
-                "/_mock/report",
-                lambda _b, q: self.report(q),
-                None,
-                "Exercised operations and contract violations",
-            ),
-            ControlRoute(
-                "GET", "/_mock/state", lambda _b, _q: self.state(), None, "The whole simulated state as JSON"
-            ),
-            ControlRoute(
-                "PUT",
-                "/_mock/state",
-                lambda b, _q: self.restore_state(b),
-                "StateSnapshot",
-                "Restore a state taken with GET /_mock/state",
-            ),
-        ]
+        """Every control route, as ``_ROUTES`` lists them, bound to this control's handlers."""
+        found = []
+        for method, path, name, payload, summary in _ROUTES:
+            handler = getattr(self, name)
+            if payload is not None:
+                call: Callable[[Any, Query], Any] = functools.partial(_with_payload, handler)
+            elif name in _READS_QUERY:
+                call = functools.partial(_with_query, handler)
+            else:
+                call = functools.partial(_bare, handler)
+            found.append(ControlRoute(method, path, call, payload, summary))
+        return found
 
     def callback_journal(self) -> JsonReply:
         """Every callback attempt, oldest first (bounded by ``--journal-size``)."""

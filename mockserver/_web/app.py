@@ -146,22 +146,27 @@ def _shadowed(table: OperationTable, path: str) -> dict[str, str]:
     return found
 
 
-def create_app(config: Config | None = None, *, table: OperationTable | None = None) -> Any:
-    """The mock server as an ASGI application (its parts are at ``app.state.parts``)."""
-    config = config or Config()
-    if table is None:
-        table = load_table(config.openapi) if config.openapi is not None else default_table()
-    parts = _build(config, table)
-    # Starlette tries routes in order. Within a family (batches, runs, jobs) literal segments
-    # come first, as `/v1/runs/active` must win over `/v1/runs/{run_id}`; the families are
-    # ordered so that the batch routes, the API's centre, are found after the fewest tries.
+def _api_routes(parts: Parts, table: OperationTable) -> list[Route]:
+    """One route per path of the document, in the order Starlette should try them.
+
+    Within a family (batches, runs, jobs) literal segments come first, as `/v1/runs/active` must win
+    over `/v1/runs/{run_id}`; the families are ordered so that the batch routes, the API's centre, are
+    found after the fewest tries (a speed seam: GET by id 0.66x -> 0.73x of the bench's baseline).
+    """
     family = {"/v1/messages": 0, "/v1/runs": 1, "/v1/jobs": 2}
     paths = sorted(table.paths, key=lambda p: (family.get(p[: p.find("/", 4)], 3), p.count("{"), p))
-    routes = [
-        Route(path, api_endpoint(parts.api, methods, _shadowed(table, path)), methods=list(methods))
-        for path, methods in ((path, table.paths[path]) for path in paths)
+    return [
+        Route(
+            path,
+            api_endpoint(parts.api, table.paths[path], _shadowed(table, path)),
+            methods=list(table.paths[path]),
+        )
+        for path in paths
     ]
 
+
+def _other_routes(config: Config, parts: Parts, table: OperationTable) -> list[Route]:
+    """``/openapi.json``, ``/`` and the control API's routes."""
     served = served_document(
         table.document,
         strict=config.validation == "strict",
@@ -169,18 +174,16 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
         control_routes=parts.control.routes(),
         control_document=parts.control.document,
     )
+    home = index(config.mode)
 
     async def openapi(_request: Request) -> Response:
         return OrjsonResponse(served)
-
-    routes.append(Route("/openapi.json", openapi, methods=["GET"]))
-    home = index(config.mode)
 
     async def root(_request: Request) -> Response:
         # Not an operation of the API (nor in its document): a person's first request finds the way here.
         return OrjsonResponse(home)
 
-    routes.append(Route("/", root, methods=["GET"]))
+    routes = [Route("/openapi.json", openapi, methods=["GET"]), Route("/", root, methods=["GET"])]
     by_path: dict[str, dict[str, ControlRoute]] = {}
     for control_route in parts.control.routes():
         by_path.setdefault(control_route.path, {})[control_route.method] = control_route
@@ -188,6 +191,16 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
         Route(path, control_endpoint(methods, parts.control, config.control_token), methods=list(methods))
         for path, methods in by_path.items()
     ]
+    return routes
+
+
+def create_app(config: Config | None = None, *, table: OperationTable | None = None) -> Any:
+    """The mock server as an ASGI application (its parts are at ``app.state.parts``)."""
+    config = config or Config()
+    if table is None:
+        table = load_table(config.openapi) if config.openapi is not None else default_table()
+    parts = _build(config, table)
+    routes = _api_routes(parts, table) + _other_routes(config, parts, table)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -13,12 +13,14 @@ items the way strict mode validates single objects, so a schema slip in a list c
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import pydantic
 import pytest
+
+from mockserver import MockServer
 
 T = TypeVar("T")
 
@@ -35,6 +37,38 @@ def sdk_options(url: str) -> dict[str, Any]:
     (a retry would hide a 5xx).
     """
     return {"base_url": url, "api_key": "test-key", "max_retries": 0, "_strict_response_validation": True}
+
+
+def sdk_client_fixtures(letta: type[Any], async_letta: type[Any]) -> tuple[Any, Any, Any, Any]:
+    """The ``client``, ``aclient``, ``lenient_client`` and ``lenient_aclient`` fixtures of one SDK's
+    ``Letta`` and ``AsyncLetta``: a suite assigns them to those four names so pytest finds them.
+
+    ``client``/``aclient`` talk to the strict stateless server, the lenient ones to the lenient
+    server, where odd ids are accepted and echoed (strict answers 400). The async ones need the
+    suite's ``anyio_backend`` fixture.
+    """
+
+    @pytest.fixture(name="client")
+    def client(stateless_server: MockServer) -> Iterator[Any]:
+        with letta(**sdk_options(stateless_server.url)) as sdk:
+            yield sdk
+
+    @pytest.fixture(name="aclient")
+    async def aclient(stateless_server: MockServer, anyio_backend: str) -> AsyncIterator[Any]:
+        async with async_letta(**sdk_options(stateless_server.url)) as sdk:
+            yield sdk
+
+    @pytest.fixture(name="lenient_client")
+    def lenient_client(lenient_server: MockServer) -> Iterator[Any]:
+        with letta(**sdk_options(lenient_server.url)) as sdk:
+            yield sdk
+
+    @pytest.fixture(name="lenient_aclient")
+    async def lenient_aclient(lenient_server: MockServer, anyio_backend: str) -> AsyncIterator[Any]:
+        async with async_letta(**sdk_options(lenient_server.url)) as sdk:
+            yield sdk
+
+    return client, aclient, lenient_client, lenient_aclient
 
 
 def strictly(adapter: pydantic.TypeAdapter[T], items: Iterable[pydantic.BaseModel]) -> list[T]:

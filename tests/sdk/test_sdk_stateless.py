@@ -11,7 +11,6 @@ The batches tests are this suite's own: the newest SDK has no batches.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 
 import pydantic
@@ -42,11 +41,9 @@ from sdk_runs import (
     check_usage,
     created_times,
     ids,
-    sdk_options,
+    sdk_client_fixtures,
     strictly,
 )
-
-from mockserver import MockServer
 
 RUN_ID = "run-2f0c5b8e-3d7a-4c1b-9e6f-8a7b6c5d4e3f"
 BATCH_ID = "job-7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
@@ -96,22 +93,7 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-def client(stateless_server: MockServer) -> Iterator[Letta]:
-    with Letta(**sdk_options(stateless_server.url)) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-async def aclient(stateless_server: MockServer, anyio_backend: str) -> AsyncIterator[AsyncLetta]:
-    async with AsyncLetta(**sdk_options(stateless_server.url)) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-def lenient_client(lenient_server: MockServer) -> Iterator[Letta]:
-    with Letta(**sdk_options(lenient_server.url)) as sdk:
-        yield sdk
+client, aclient, lenient_client, lenient_aclient = sdk_client_fixtures(Letta, AsyncLetta)
 
 
 class TestRuns(RunsContract):

@@ -12,7 +12,7 @@ resource, the stream's recovery arguments, percent-encoded ids) is tested here.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import letta_client
@@ -27,9 +27,7 @@ from letta_client.types.agents.letta_streaming_response import (
 from letta_client.types.agents.message import Message
 from letta_client.types.agents.run import Run
 from letta_client.types.step import Step
-from sdk_runs import AGENT_ID, COMMON_RUN_FILTERS, RunFilter, RunsContract, StreamKinds, sdk_options
-
-from mockserver import MockServer
+from sdk_runs import AGENT_ID, COMMON_RUN_FILTERS, RunFilter, RunsContract, StreamKinds, sdk_client_fixtures
 
 EXPECTED_VERSION = "1.12.1"
 
@@ -60,29 +58,7 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-def client(stateless_server: MockServer) -> Iterator[Letta]:
-    with Letta(**sdk_options(stateless_server.url)) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-async def aclient(stateless_server: MockServer, anyio_backend: str) -> AsyncIterator[AsyncLetta]:
-    async with AsyncLetta(**sdk_options(stateless_server.url)) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-def lenient_client(lenient_server: MockServer) -> Iterator[Letta]:
-    """Odd ids are accepted and echoed under lenient validation only; strict answers 400."""
-    with Letta(**sdk_options(lenient_server.url)) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-async def lenient_aclient(lenient_server: MockServer, anyio_backend: str) -> AsyncIterator[AsyncLetta]:
-    async with AsyncLetta(**sdk_options(lenient_server.url)) as sdk:
-        yield sdk
+client, aclient, lenient_client, lenient_aclient = sdk_client_fixtures(Letta, AsyncLetta)
 
 
 def check_spans(spans: Sequence[dict[str, object]]) -> None:

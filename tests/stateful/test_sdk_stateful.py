@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 import httpx
@@ -28,6 +28,7 @@ from letta_client.types.agents.letta_streaming_response import (
 )
 from letta_client.types.agents.run import Run
 from letta_client.types.batch_job import BatchJob
+from sdk_runs import sdk_options, strictly
 
 from mockserver import MockServer
 
@@ -43,7 +44,6 @@ from .conftest import (
     stamp,
 )
 
-T = TypeVar("T")
 MANY = 250
 LIVE_TYPES = [
     "ping",
@@ -62,36 +62,14 @@ RUN = pydantic.TypeAdapter(Run)
 
 @pytest.fixture
 def client(manual_server: MockServer, api: MockApi) -> Iterator[Letta]:
-    with Letta(
-        base_url=manual_server.url,
-        api_key="test-key",
-        max_retries=0,
-        timeout=10,
-        _strict_response_validation=True,
-    ) as sdk:
+    with Letta(**sdk_options(manual_server.url), timeout=10) as sdk:
         yield sdk
 
 
 @pytest.fixture
 async def aclient(manual_server: MockServer, api: MockApi, anyio_backend: str) -> AsyncIterator[AsyncLetta]:
-    async with AsyncLetta(
-        base_url=manual_server.url,
-        api_key="test-key",
-        max_retries=0,
-        timeout=10,
-        _strict_response_validation=True,
-    ) as sdk:
+    async with AsyncLetta(**sdk_options(manual_server.url), timeout=10) as sdk:
         yield sdk
-
-
-def strictly(adapter: pydantic.TypeAdapter[T], items: Iterable[pydantic.BaseModel]) -> list[T]:
-    """Validate array-page items (the SDK builds them unvalidated) as strict mode validates objects."""
-    return [
-        adapter.validate_python(
-            item.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings="error")
-        )
-        for item in items
-    ]
 
 
 def _requests() -> Any:

@@ -177,7 +177,7 @@ def test_repeated_header_floods_do_not_accumulate(subprocess_server: Spawned) ->
                 sock.sendall(block)
             sock.sendall(b"\r\n")
             assert read_response(sock, time.monotonic() + DEADLINE).status == 200
-        after_each.append(server.settled_rss(1.0))
+        after_each.append(server.settled_rss())  # 3 s: on a busy machine 1 s was too short
     _record("header flood (3 x 32 MiB): peak RSS growth", server.peak_rss() - before)
     _record("header flood: RSS growth after the first", after_each[0] - before)
     growth = _record("header flood: RSS growth from the first to the third", after_each[2] - after_each[0])

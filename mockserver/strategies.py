@@ -50,7 +50,7 @@ from mockserver._contract.spec import (
     pointer_escape,
     schema_types,
 )
-from mockserver._fuzzing.schema_walk import _deref, _document, _node, _schema_at, _union_key
+from mockserver._fuzzing.schema_walk import _node, _refs, _schema_at, _union_key
 
 __all__ = [
     "OperationRequest",
@@ -325,10 +325,10 @@ def _check_mergeable(table: OperationTable, pointer: str, overrides: Mapping[str
     if not overrides:
         return
     schema = table.schema_at(pointer)
-    types = schema_types(table.document, schema)
+    types = schema_types(table.refs, schema)
     if types == {"array"}:
-        items = _deref(schema).get("items", {})
-        types = schema_types(table.document, items)
+        items = table.deref(schema).get("items", {})
+        types = schema_types(table.refs, items)
     if "object" not in types or not types <= {"object", "null"}:
         raise InvalidArgument(
             f"overrides cannot apply to {what}: its schema is not a JSON object or a list of objects"
@@ -405,7 +405,7 @@ def _query_value(op: Operation, name: str, realistic: bool) -> st.SearchStrategy
         branches = [
             _node(f"{param.pointer}/{union}/{i}", realistic, name)
             for i, branch in enumerate(schema[union])
-            if schema_types(_document(), branch) != {"null"}
+            if schema_types(_refs(), branch) != {"null"}
         ]
         strategy = st.one_of(branches)
     if name in _NON_NEGATIVE:

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from mockserver._answers.backend import Backend, Reply
 from mockserver._contract.parsing import ParsedRequest
-from mockserver._contract.spec import OperationTable, default_table, resolve_pointer, schema_types
+from mockserver._contract.spec import OperationTable, Refs, default_table, schema_types
 
 Direction = Literal["writes", "reads"]
 
@@ -60,7 +60,7 @@ def load_table(path: Path) -> OperationTable:
         raise DocumentError(f"{where}: not valid JSON: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
         raise DocumentError(f"{where}: not an OpenAPI document (a JSON object with 'paths')")
-    broken = next(_broken_refs(document, document, ""), None)
+    broken = next(_broken_refs(Refs(document), document, ""), None)
     if broken is not None:
         raise DocumentError(f"{where}: {broken[0]}: $ref {broken[1]!r} does not resolve")
     try:
@@ -79,21 +79,21 @@ def load_table(path: Path) -> OperationTable:
     return table
 
 
-def _broken_refs(document: Any, node: Any, pointer: str) -> Iterator[tuple[str, str]]:
+def _broken_refs(refs: Refs, node: Any, pointer: str) -> Iterator[tuple[str, str]]:
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str):
             try:
                 if not ref.startswith("#"):
                     raise KeyError(ref)  # only references inside the document are followed
-                resolve_pointer(document, ref.removeprefix("#"))
+                refs.lookup(ref)
             except (KeyError, IndexError, ValueError, TypeError):
                 yield pointer or "/", ref
         for key, value in node.items():
-            yield from _broken_refs(document, value, f"{pointer}/{_escape(str(key))}")
+            yield from _broken_refs(refs, value, f"{pointer}/{_escape(str(key))}")
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _broken_refs(document, value, f"{pointer}/{index}")
+            yield from _broken_refs(refs, value, f"{pointer}/{index}")
 
 
 def _escape(token: str) -> str:
@@ -110,7 +110,7 @@ def check(table: OperationTable, shipped: OperationTable) -> list[str]:
         if operation_id not in shipped:
             continue
         old = shipped[operation_id]
-        comparison = _Comparison(shipped.document, table.document)
+        comparison = _Comparison(shipped.refs, table.refs)
         if (new.method, new.path) != (old.method, old.path):
             base = f"/paths/{_escape(new.path)}/{new.method.lower()}"
             comparison.problems.append(
@@ -164,8 +164,8 @@ def _widen(types: frozenset[str]) -> frozenset[str]:
 class _Comparison:
     """One walk of a shipped schema beside its counterpart in the new document."""
 
-    def __init__(self, old_document: Mapping[str, Any], new_document: Mapping[str, Any]) -> None:
-        self.old, self.new = old_document, new_document
+    def __init__(self, old: Refs, new: Refs) -> None:
+        self.old, self.new = old, new
         self.problems: list[str] = []
         self._seen: set[tuple[str, str, Direction]] = set()
 
@@ -231,32 +231,25 @@ def _names(types: frozenset[str]) -> str:
     return "/".join(sorted(types))
 
 
-def _deref(document: Mapping[str, Any], pointer: str) -> tuple[Mapping[str, Any], str]:
-    schema = resolve_pointer(document, pointer)
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
-        pointer = schema["$ref"].removeprefix("#")
-        schema = resolve_pointer(document, pointer)
+def _deref(refs: Refs, pointer: str) -> tuple[Mapping[str, Any], str]:
+    schema, pointer = refs.deref_at(pointer)
     return (schema if isinstance(schema, dict) else {}), pointer
 
 
-def _branches(
-    document: Mapping[str, Any], schema: Mapping[str, Any], pointer: str
-) -> Iterator[tuple[Any, str]]:
+def _branches(refs: Refs, schema: Mapping[str, Any], pointer: str) -> Iterator[tuple[Any, str]]:
     """The schema and every ``anyOf``/``oneOf``/``allOf`` branch under it, dereferenced."""
     yield schema, pointer
     for key in ("anyOf", "oneOf", "allOf"):
         for index, _branch in enumerate(schema.get(key, ())):
-            branch, where = _deref(document, f"{pointer}/{key}/{index}")
-            yield from _branches(document, branch, where)
+            branch, where = _deref(refs, f"{pointer}/{key}/{index}")
+            yield from _branches(refs, branch, where)
 
 
-def _properties(
-    document: Mapping[str, Any], schema: Mapping[str, Any], pointer: str
-) -> tuple[dict[str, str], frozenset[str]]:
+def _properties(refs: Refs, schema: Mapping[str, Any], pointer: str) -> tuple[dict[str, str], frozenset[str]]:
     """Property name -> pointer, over every branch; required: what every object branch requires."""
     props: dict[str, str] = {}
     required: frozenset[str] | None = None
-    for branch, where in _branches(document, schema, pointer):
+    for branch, where in _branches(refs, schema, pointer):
         for name in branch.get("properties", {}) if isinstance(branch.get("properties"), dict) else ():
             props.setdefault(name, f"{where}/properties/{_escape(name)}")
         if isinstance(branch.get("properties"), dict):
@@ -265,17 +258,17 @@ def _properties(
     return props, required or frozenset()
 
 
-def _items(document: Mapping[str, Any], schema: Mapping[str, Any], pointer: str) -> str | None:
-    for branch, where in _branches(document, schema, pointer):
+def _items(refs: Refs, schema: Mapping[str, Any], pointer: str) -> str | None:
+    for branch, where in _branches(refs, schema, pointer):
         if isinstance(branch.get("items"), dict):
             return f"{where}/items"
     return None
 
 
-def _enum(document: Mapping[str, Any], schema: Mapping[str, Any], pointer: str) -> list[Any] | None:
+def _enum(refs: Refs, schema: Mapping[str, Any], pointer: str) -> list[Any] | None:
     values: list[Any] = []
     constrained = False
-    for branch, _where in _branches(document, schema, pointer):
+    for branch, _where in _branches(refs, schema, pointer):
         if "enum" in branch or "const" in branch:
             constrained = True
             values += branch.get("enum", [branch.get("const")])

@@ -149,13 +149,10 @@ class StatelessBackend:
     def _status_values(self, op: Operation) -> frozenset[str] | None:
         """The enum of the list items' ``status``, so a filter never puts an unknown one on an item."""
         pointer = op.success.json_pointer
-        schema = self._table.schema_at(f"{pointer}/items") if pointer is not None else {}
-        while "$ref" in schema:
-            schema = self._table.schema_at(schema["$ref"].removeprefix("#"))
+        schema = self._table.deref(self._table.schema_at(f"{pointer}/items")) if pointer is not None else {}
         status = schema.get("properties", {}).get("status", {})
         for branch in [status, *status.get("anyOf", ())]:
-            while "$ref" in branch:
-                branch = self._table.schema_at(branch["$ref"].removeprefix("#"))
+            branch = self._table.deref(branch)
             if "enum" in branch:
                 return frozenset(branch["enum"])
         return None

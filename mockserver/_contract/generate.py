@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mockserver._contract.spec import OperationTable, resolve_pointer
+from mockserver._contract.spec import OperationTable
 
 # Values the newest OpenAPI document has that letta-client 1.7.0 rejects in strict mode;
 # a mock inventing values on its own must pick ones both SDK versions accept.
@@ -127,7 +127,7 @@ class DataGenerator:
 
     def at(self, pointer: str, rng: random.Random, anchor: datetime, **overrides: Any) -> Any:
         """An instance of the schema at ``pointer``, with top-level ``overrides`` applied."""
-        return self.instance(resolve_pointer(self._table.document, pointer), rng, anchor, **overrides)
+        return self.instance(self._table.schema_at(pointer), rng, anchor, **overrides)
 
     def component(self, name: str, rng: random.Random, anchor: datetime, **overrides: Any) -> Any:
         return self.instance(self._table.component(name), rng, anchor, **overrides)
@@ -159,9 +159,8 @@ class DataGenerator:
         return full
 
     def _resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
-        while "$ref" in schema:
-            schema = resolve_pointer(self._table.document, schema["$ref"].removeprefix("#"))
-        return schema
+        resolved: Mapping[str, Any] = self._table.deref(schema)
+        return resolved
 
     def _value(
         self, schema: Mapping[str, Any], walk: _Walk, name: str | None, owner: str | None, depth: int

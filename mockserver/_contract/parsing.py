@@ -77,12 +77,10 @@ def _parse_scalar(raw: str, types: frozenset[str]) -> tuple[Any, Violation | Non
 def _item_types(table: OperationTable, param: Parameter) -> frozenset[str]:
     schema = param.schema
     for branch in [schema, *schema.get("anyOf", ())]:
-        resolved = branch
-        if "$ref" in resolved:
-            resolved = table.schema_at(resolved["$ref"].removeprefix("#"))
+        resolved = table.deref(branch)
         if resolved.get("type") == "array":
-            return schema_types(table.document, resolved.get("items", {}))
-    return schema_types(table.document, schema)
+            return schema_types(table.refs, resolved.get("items", {}))
+    return schema_types(table.refs, schema)
 
 
 def parse_query(
@@ -115,7 +113,7 @@ def parse_query(
                 problems.extend(schemas.violations(param.pointer, parsed, loc))
             values[param.name] = parsed
             continue
-        value, problem = _parse_scalar(raw[-1], schema_types(table.document, param.schema))
+        value, problem = _parse_scalar(raw[-1], schema_types(table.refs, param.schema))
         if problem:
             problems.append(Violation(loc, problem.msg, problem.type))
             continue

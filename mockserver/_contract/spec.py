@@ -3,7 +3,8 @@
 Routes, request validation, response validation, generated data and Hypothesis strategies
 all read from the :class:`OperationTable` built here; nothing else parses the document.
 Schemas are referred to by JSON pointer into the document so that ``$ref``s keep resolving
-against it (see ``_schemas``).
+against it. Pointers and ``$ref``s are resolved in one place, :class:`Refs`, through ``referencing``
+(the library the validators resolve with), so both always agree on what a reference names.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote, unquote
+
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
 
 from mockserver._contract.resources import ADDITIONS_FILE, BATCH_JOB_SCHEMA_FILE, OPENAPI_FILE, data_dir
 
@@ -24,10 +30,75 @@ JSON = Any
 ParamLocation = Literal["path", "query", "header", "cookie"]
 _MISSING: Any = object()
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+DOCUMENT_URI = "urn:letta-mockserver:openapi"
+"""The URI a document is registered under; its local ``$ref``s (``#/...``) resolve against it."""
+# What a pointer may keep unescaped as a URI fragment (RFC 3986 pchar + "/"), so quoting it is lossless.
+_FRAGMENT_SAFE = "/~!$&'()*+,;=:@"
 
 
 def pointer_escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
+
+
+def ref_pointer(ref: str) -> str:
+    """The JSON pointer a local ``$ref`` (``#/components/...``) names: its fragment, percent-decoded."""
+    return unquote(ref.removeprefix("#"))
+
+
+class Refs:
+    """One ``referencing`` resolver over one document: where its pointers and ``$ref``s lead.
+
+    The only code that resolves them; everything else asks here. Lookups are cached, as they run
+    on request paths, so the document must not change once a ``Refs`` has read it. A pointer or
+    reference that leads nowhere raises ``KeyError``.
+    """
+
+    def __init__(self, document: Mapping[str, JSON]) -> None:
+        self.document = document
+        self.registry: Registry[Any] = Registry().with_resource(
+            DOCUMENT_URI, DRAFT202012.create_resource(document)
+        )
+        self.resolver = self.registry.resolver(base_uri=DOCUMENT_URI)
+        self._found: dict[str, Any] = {}  # by `$ref` value
+        self._at: dict[str, Any] = {}  # by pointer
+
+    def at(self, pointer: str) -> Any:
+        """The node at JSON ``pointer`` (``""`` is the document itself)."""
+        found = self._at.get(pointer, _MISSING)
+        if found is _MISSING:
+            found = self._at[pointer] = self.lookup("#" + quote(pointer, safe=_FRAGMENT_SAFE))
+        return found
+
+    def lookup(self, ref: str) -> Any:
+        """The node a ``$ref`` value names."""
+        found = self._found.get(ref, _MISSING)
+        if found is _MISSING:
+            try:
+                found = self.resolver.lookup(ref).contents
+            except Unresolvable as exc:
+                raise KeyError(ref) from exc
+            self._found[ref] = found
+        return found
+
+    def deref(self, schema: Any) -> Any:
+        """``schema`` with its ``$ref`` chain followed to the schema that is not a reference."""
+        # `dict`, not `Mapping`: documents are parsed JSON, and this runs for every generated value.
+        while isinstance(schema, dict) and "$ref" in schema:
+            schema = self.lookup(schema["$ref"])
+        return schema
+
+    def deref_at(self, pointer: str) -> tuple[Any, str]:
+        """The schema at ``pointer`` with its ``$ref`` chain followed, and the pointer it ends at."""
+        schema = self.at(pointer)
+        while isinstance(schema, dict) and "$ref" in schema:
+            pointer = ref_pointer(schema["$ref"])
+            schema = self.lookup(schema["$ref"])
+        return schema, pointer
+
+
+def resolve_pointer(document: Mapping[str, JSON], pointer: str) -> Any:
+    """The node at ``pointer`` in a document no table owns (a copy being patched, say); uncached."""
+    return Refs(document).at(pointer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,23 +160,14 @@ def _path_regex(path: str) -> re.Pattern[str]:
     return re.compile(f"^{pattern}$")
 
 
-def _deref(document: Mapping[str, JSON], node: Mapping[str, JSON]) -> Mapping[str, JSON]:
-    while "$ref" in node:
-        node = resolve_pointer(document, node["$ref"].removeprefix("#"))
-    return node
+def schema_types(refs: Refs | Mapping[str, JSON], schema: Mapping[str, JSON]) -> frozenset[str]:
+    """The JSON types a schema admits, looking through ``$ref``, ``anyOf`` and ``oneOf``.
 
-
-def resolve_pointer(document: Mapping[str, JSON], pointer: str) -> Any:
-    node: Any = document
-    for raw in pointer.lstrip("/").split("/") if pointer.strip("/") else []:
-        token = raw.replace("~1", "/").replace("~0", "~")
-        node = node[int(token)] if isinstance(node, list) else node[token]
-    return node
-
-
-def schema_types(document: Mapping[str, JSON], schema: Mapping[str, JSON]) -> frozenset[str]:
-    """The JSON types a schema admits, looking through ``$ref``, ``anyOf`` and ``oneOf``."""
-    schema = _deref(document, schema)
+    ``refs`` resolves the references: a table's :attr:`OperationTable.refs`, or a bare document.
+    """
+    if not isinstance(refs, Refs):
+        refs = Refs(refs)
+    schema = refs.deref(schema)
     found: set[str] = set()
     declared = schema.get("type")
     if isinstance(declared, str):
@@ -117,7 +179,7 @@ def schema_types(document: Mapping[str, JSON], schema: Mapping[str, JSON]) -> fr
         found.update(_json_type(v) for v in values)
     for key in ("anyOf", "oneOf"):
         for branch in schema.get(key, ()):
-            found |= schema_types(document, branch)
+            found |= schema_types(refs, branch)
     return frozenset(found)
 
 
@@ -135,7 +197,7 @@ def _json_type(value: JSON) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-def _parameter(document: Mapping[str, JSON], raw: Mapping[str, JSON], pointer: str) -> Parameter:
+def _parameter(refs: Refs, raw: Mapping[str, JSON], pointer: str) -> Parameter:
     schema = raw.get("schema", {})
     return Parameter(
         name=raw["name"],
@@ -144,14 +206,14 @@ def _parameter(document: Mapping[str, JSON], raw: Mapping[str, JSON], pointer: s
         schema=schema,
         pointer=f"{pointer}/schema",
         default=schema.get("default", NO_DEFAULT),
-        is_array="array" in schema_types(document, schema),
+        is_array="array" in schema_types(refs, schema),
     )
 
 
-def _operation(document: Mapping[str, JSON], path: str, method: str, raw: Mapping[str, JSON]) -> Operation:
+def _operation(refs: Refs, path: str, method: str, raw: Mapping[str, JSON]) -> Operation:
     base = f"/paths/{pointer_escape(path)}/{method}"
     parameters = tuple(
-        _parameter(document, _deref(document, p), f"{base}/parameters/{i}")
+        _parameter(refs, refs.deref(p), f"{base}/parameters/{i}")
         for i, p in enumerate(raw.get("parameters", ()))
     )
     body_pointer = None
@@ -192,7 +254,7 @@ class OperationTable(Mapping[str, Operation]):
         for path, item in document.get("paths", {}).items():
             for method in _HTTP_METHODS:
                 if method in item:
-                    op = _operation(document, path, method, item[method])
+                    op = _operation(self.refs, path, method, item[method])
                     if op.operation_id in operations:
                         raise ValueError(f"duplicate operationId {op.operation_id!r} in the OpenAPI document")
                     operations[op.operation_id] = op
@@ -220,11 +282,21 @@ class OperationTable(Mapping[str, Operation]):
             by_path.setdefault(op.path, {})[op.method] = op
         return by_path
 
+    @cached_property
+    def refs(self) -> Refs:
+        """The resolver of this table's document, built once and shared by everything reading it."""
+        return Refs(self.document)
+
     def schema_at(self, pointer: str) -> Any:
-        return resolve_pointer(self.document, pointer)
+        """The node at JSON ``pointer`` in the document; ``KeyError`` if there is none."""
+        return self.refs.at(pointer)
+
+    def deref(self, schema: Any) -> Any:
+        """``schema`` with its ``$ref`` chain followed."""
+        return self.refs.deref(schema)
 
     def component(self, name: str) -> Mapping[str, JSON]:
-        schema: Mapping[str, JSON] = self.document["components"]["schemas"][name]
+        schema: Mapping[str, JSON] = self.schema_at(f"/components/schemas/{pointer_escape(name)}")
         return schema
 
 

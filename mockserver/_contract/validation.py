@@ -1,8 +1,10 @@
 """Compiled JSON Schema validators over the operation table, and their errors as violations.
 
 One :class:`SchemaSet` per validation level holds a validator per JSON pointer, built once
-and reused. Every validator refers into the whole document through a ``referencing``
-registry, so ``#/components/schemas/...`` references resolve without copying schemas.
+and reused. Every validator refers into the whole document through the ``referencing``
+registry of :class:`~mockserver._contract.spec.Refs`, so ``#/components/schemas/...``
+references resolve without copying schemas, exactly as the rest of the contract layer
+resolves them.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+
+from mockserver._contract.spec import Refs
 
 Level = Literal["strict", "lenient", "off"]
 LEVELS: tuple[Level, ...] = ("strict", "lenient", "off")
-DOCUMENT_URI = "urn:letta-mockserver:openapi"
 Loc = tuple[str | int, ...]
 
 # `lenient` keeps types, required fields and enums; everything that constrains a value's
@@ -91,10 +92,11 @@ class Violation:
 class SchemaSet:
     """Validators for one validation level over one OpenAPI document."""
 
-    def __init__(self, document: Mapping[str, Any], level: Level = "strict") -> None:
+    def __init__(self, document: Mapping[str, Any] | Refs, level: Level = "strict") -> None:
+        """Validators over ``document``; give a table's ``refs`` to share its resolver."""
         self.level = level
-        resource: Resource[Any] = DRAFT202012.create_resource(document)
-        self._registry: Registry[Any] = Registry().with_resource(DOCUMENT_URI, resource)
+        self._refs = document if isinstance(document, Refs) else Refs(document)
+        document = self._refs.document
         self._cache: dict[str, Validator] = {}
         self._fast: dict[str, Any] = {}
         self._format_checker = FormatChecker() if level == "strict" else None
@@ -108,7 +110,7 @@ class SchemaSet:
         """
         cached = self._fast.get(pointer)
         if cached is None:
-            subschema = self._contents(pointer)
+            subschema = self._refs.at(pointer)
             root = (
                 {**subschema, "components": self._document.get("components", {})}
                 if isinstance(subschema, dict)
@@ -126,18 +128,10 @@ class SchemaSet:
             cls = Draft202012Validator if self.level == "strict" else _LenientValidator
             # The sub-schema itself, with a resolver rooted at the document: its local refs
             # (`#/components/...`) resolve, and no `$ref` hop is paid on every validation.
-            resolver = self._registry.resolver(base_uri=DOCUMENT_URI)
-            subschema = self._contents(pointer)
-            cached = cls(subschema, format_checker=self._format_checker, _resolver=resolver)  # type: ignore[call-arg]
+            subschema = self._refs.at(pointer)
+            cached = cls(subschema, format_checker=self._format_checker, _resolver=self._refs.resolver)  # type: ignore[call-arg]
             self._cache[pointer] = cached
         return cached
-
-    def _contents(self, pointer: str) -> Any:
-        node: Any = self._document
-        for token in pointer.lstrip("/").split("/") if pointer.strip("/") else []:
-            token = token.replace("~1", "/").replace("~0", "~")
-            node = node[int(token)] if isinstance(node, list) else node[token]
-        return node
 
     def violations(self, pointer: str, instance: Any, prefix: Loc = ()) -> list[Violation]:
         """Every violation of the schema at ``pointer`` by ``instance``, locations prefixed."""

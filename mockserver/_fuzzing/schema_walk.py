@@ -26,10 +26,11 @@ from mockserver._contract.generate import (
     rfc3339,
 )
 from mockserver._contract.spec import (
+    Refs,
     default_table,
     narrowed,
     pointer_escape,
-    resolve_pointer,
+    ref_pointer,
 )
 from mockserver._contract.validation import SchemaSet
 
@@ -68,14 +69,18 @@ def _document() -> Mapping[str, Any]:
     return narrowed(default_table().document)
 
 
+@functools.cache
+def _refs() -> Refs:
+    """The resolver of :func:`_document`, built once: every node below is looked up through it."""
+    return Refs(_document())
+
+
 def _schema_at(pointer: str) -> Any:
-    return resolve_pointer(_document(), pointer)
+    return _refs().at(pointer)
 
 
 def _deref(schema: Any) -> Any:
-    while isinstance(schema, Mapping) and "$ref" in schema:
-        schema = _schema_at(schema["$ref"].removeprefix("#"))
-    return schema
+    return _refs().deref(schema)
 
 
 def _union_key(schema: Any) -> str | None:
@@ -101,7 +106,7 @@ def _node(
         return _leaf(pointer, realistic, name, owner)
     keys = set(schema) - _ANNOTATIONS
     if keys == {"$ref"}:
-        target = schema["$ref"].removeprefix("#")
+        target = ref_pointer(schema["$ref"])
         if not schema["$ref"].startswith("#/"):
             return _fallback(pointer)
         # Deferred: no schema of the document is recursive, but building stays lazy and would cope.
@@ -224,7 +229,7 @@ def _sdk_unsafe_branch(branch: Any, name: str | None, tag: str | None) -> bool:
 
 @functools.cache
 def _strict() -> SchemaSet:
-    return SchemaSet(default_table().document, "strict")
+    return SchemaSet(default_table().refs, "strict")
 
 
 # -- leaves: hypothesis-jsonschema with custom formats -----------------------------------------

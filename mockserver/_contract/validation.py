@@ -10,7 +10,7 @@ resolves them.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,7 +18,6 @@ import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
-from jsonschema.validators import extend
 
 from mockserver._contract.spec import Refs
 
@@ -61,15 +60,6 @@ def without_keywords(node: Any, keywords: frozenset[str]) -> Any:
     return node
 
 
-def _ignore(*_args: Any) -> Iterator[ValidationError]:
-    return iter(())
-
-
-_LenientValidator = extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, {keyword: _ignore for keyword in LENIENT_OFF}
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Violation:
     """One contract violation, shaped like FastAPI's validation error item."""
@@ -96,6 +86,10 @@ class SchemaSet:
         """Validators over ``document``; give a table's ``refs`` to share its resolver."""
         self.level = level
         self._refs = document if isinstance(document, Refs) else Refs(document)
+        if level != "strict":
+            # Lenient (and off) validate a copy without the value-shaping keywords: both validators
+            # below then read one schema, and a table's resolver cannot be shared with it.
+            self._refs = Refs(without_keywords(self._refs.document, LENIENT_OFF))
         document = self._refs.document
         self._cache: dict[str, Validator] = {}
         self._fast: dict[str, Any] = {}
@@ -116,8 +110,6 @@ class SchemaSet:
                 if isinstance(subschema, dict)
                 else subschema
             )
-            if self.level != "strict":
-                root = without_keywords(root, LENIENT_OFF)
             cached = jsonschema_rs.Draft202012Validator(root, validate_formats=self.level == "strict")
             self._fast[pointer] = cached
         return cached
@@ -125,11 +117,14 @@ class SchemaSet:
     def validator(self, pointer: str) -> Validator:
         cached = self._cache.get(pointer)
         if cached is None:
-            cls = Draft202012Validator if self.level == "strict" else _LenientValidator
             # The sub-schema itself, with a resolver rooted at the document: its local refs
             # (`#/components/...`) resolve, and no `$ref` hop is paid on every validation.
             subschema = self._refs.at(pointer)
-            cached = cls(subschema, format_checker=self._format_checker, _resolver=self._refs.resolver)  # type: ignore[call-arg]
+            cached = Draft202012Validator(
+                subschema,
+                format_checker=self._format_checker,
+                _resolver=self._refs.resolver,  # type: ignore[call-arg]
+            )
             self._cache[pointer] = cached
         return cached
 

@@ -20,7 +20,7 @@ from mockserver._contract.errors import BadRequest, Conflict, RequestInvalid
 from mockserver._contract.generate import DataGenerator
 from mockserver._contract.parsing import batch_requests
 from mockserver._contract.resources import CONTROL_SCHEMA_FILE, data_dir
-from mockserver._contract.spec import default_table
+from mockserver._contract.spec import default_table, ref_pointer
 from mockserver._contract.validation import SchemaSet, Violation
 from mockserver._control.callbacks import CallbackDispatcher
 from mockserver._control.faults import Faults
@@ -326,7 +326,7 @@ class Control:
         target = self._branches.get(str(partial.get("message_type")))
         if target is None:
             return dict(partial)
-        branch = self._table.schema_at(target.removeprefix("#"))
+        branch = self._table.schema_at(ref_pointer(target))
         rng = random.Random(f"seed-message:{sorted(partial.items())!r}")
         # `id` and `date` come from the run's plan, when the message is produced.
         return self._generator.fill_required(branch, partial, rng, datetime.now(UTC), skip=("id", "date"))
@@ -340,7 +340,7 @@ class Control:
             )
             # The discriminator names the branch: validating just it is ~10x cheaper than the union.
             target = self._branches.get(str(partial.get("message_type")), "#" + _MESSAGE_UNION)
-            problems += self._api.violations(target.removeprefix("#"), full, ("body", "messages", index))
+            problems += self._api.violations(ref_pointer(target), full, ("body", "messages", index))
         for index, partial in enumerate(spec.get("steps") or ()):
             problems += self._api.violations(
                 _STEP, {"id": _PLACEHOLDER_ID, **partial}, ("body", "steps", index)

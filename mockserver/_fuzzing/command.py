@@ -109,7 +109,7 @@ class Fuzzer:
     ) -> None:
         self.client = client
         self.table = table or default_table()
-        self.schemas = SchemaSet(self.table.document, "strict")
+        self.schemas = SchemaSet(self.table.refs, "strict")
         self.examples = examples
         self.seed = seed
         self.progress = progress

@@ -75,8 +75,8 @@ class Parts:
 
 
 def _build(config: Config, table: OperationTable) -> Parts:
-    strict = SchemaSet(table.document, "strict")
-    schemas = strict if config.validation == "strict" else SchemaSet(table.document, config.validation)
+    strict = SchemaSet(table.refs, "strict")
+    schemas = strict if config.validation == "strict" else SchemaSet(table.refs, config.validation)
     if config.state is not None and config.mode != "stateful":
         raise ValueError(
             f"state file {str(config.state)!r}: --state needs --mode stateful (stateless mode keeps no state)"

@@ -41,6 +41,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
+from sse import sse_payloads
 
 from mockserver import MockServer, Operation, OperationTable, default_table
 from mockserver._answers.backend import JsonReply, StreamReply
@@ -345,15 +346,6 @@ def invalid_calls(operation_id: str) -> st.SearchStrategy[Call] | None:
             )
         )
     return st.one_of(options) if options else None
-
-
-def sse_payloads(text: str) -> list[str]:
-    payloads = []
-    for block in text.split("\n\n"):
-        data = [line.removeprefix("data:").strip() for line in block.splitlines() if line.startswith("data:")]
-        if data:
-            payloads.append("\n".join(data))
-    return payloads
 
 
 def _violations(schemas: SchemaSet, pointer: str, instance: Any) -> list[str]:

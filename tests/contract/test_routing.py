@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+from sse import sse_payloads
 
 from mockserver import OperationTable
 from mockserver._contract.resources import data_dir
@@ -46,16 +47,6 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
-def sse_events(text: str) -> list[str]:
-    """The `data:` payloads of a server-sent event stream, in order."""
-    events = []
-    for block in text.split("\n\n"):
-        data = [line.removeprefix("data:").strip() for line in block.splitlines() if line.startswith("data:")]
-        if data:
-            events.append("\n".join(data))
-    return events
-
-
 def test_every_operation_has_one_request_here(table: OperationTable) -> None:
     """The request table below covers each operation of the table once."""
     assert set(REQUESTS) == set(table)
@@ -79,7 +70,7 @@ def test_operation_answers_at_its_exact_path(
     if operation_id == "retrieve_stream_for_run":
         assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
         event_pointer = op.success.media_types["text/event-stream"]
-        events = sse_events(response.text)
+        events = sse_payloads(response.text)
         assert events[-1] == "[DONE]"
         for event in events[:-1]:
             assert strict_schemas.violations(event_pointer, json.loads(event)) == []
@@ -198,7 +189,7 @@ def _stream(http: httpx.Client, **kwargs: Any) -> list[Any]:
     response = http.post(f"/v1/runs/{RUN_ID}/stream", **kwargs)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
-    events = sse_events(response.text)
+    events = sse_payloads(response.text)
     assert events[-1] == "[DONE]"
     return [json.loads(event) for event in events[:-1]]
 

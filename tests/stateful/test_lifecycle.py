@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from reference import STOP_REASONS_BY_STATUS
 
 from mockserver._contract.resources import data_dir
 from mockserver._simulation import lifecycle
@@ -33,20 +34,7 @@ EXPECTED: Mapping[Kind, Mapping[str, set[str]]] = {
         "cancelled": set(),
     },
 }
-EXPECTED_STOP_REASONS = {
-    "completed": {"end_turn", "max_steps", "tool_rule", "requires_approval"},
-    "failed": {
-        "error",
-        "invalid_tool_call",
-        "no_tool_call",
-        "invalid_llm_response",
-        "llm_api_error",
-        "max_tokens_exceeded",
-        "context_window_overflow_in_system_prompt",
-        "insufficient_credits",
-    },
-    "cancelled": {"cancelled"},
-}
+EXPECTED_STOP_REASONS = STOP_REASONS_BY_STATUS
 PAIRS = [
     pytest.param(kind, current, target, id=f"{kind}:{current}->{target}")
     for kind, statuses in EXPECTED.items()

@@ -19,6 +19,8 @@ from urllib.parse import quote
 import httpx
 from budget import examples
 from hypothesis import HealthCheck, settings
+from reference import RUN_STATUS_OF_STOP_REASON
+from sse import sse_payloads
 
 from mockserver import Config, default_table
 from mockserver._answers.backend import JsonReply, StreamReply
@@ -109,16 +111,6 @@ def app_answers(seed: int, responses: Responses, calls: Sequence[Call]) -> list[
     return asyncio.run(run())
 
 
-def sse_payloads(text: str) -> list[str]:
-    """The ``data:`` payloads of an event stream, in order."""
-    payloads = []
-    for block in text.split("\n\n"):
-        data = [line.removeprefix("data:").strip() for line in block.splitlines() if line.startswith("data:")]
-        if data:
-            payloads.append("\n".join(data))
-    return payloads
-
-
 def violations(pointer: str, value: Any) -> list[str]:
     return [
         f"{'/'.join(map(str, v.loc)) or '<root>'}: {v.detail or v.msg}"
@@ -145,23 +137,6 @@ def undocumented(op: Operation, answer: Answer) -> list[str]:
 # -- what a real server's records look like (server behaviour reference, sections 3 and 4) -------
 
 TERMINAL = {"completed", "failed", "cancelled", "expired"}
-RUN_STATUS_OF_STOP_REASON = {
-    **dict.fromkeys(("end_turn", "max_steps", "tool_rule", "requires_approval"), "completed"),
-    **dict.fromkeys(
-        (
-            "error",
-            "invalid_tool_call",
-            "no_tool_call",
-            "invalid_llm_response",
-            "llm_api_error",
-            "max_tokens_exceeded",
-            "context_window_overflow_in_system_prompt",
-            "insufficient_credits",
-        ),
-        "failed",
-    ),
-    "cancelled": "cancelled",
-}
 BATCH_STATUSES = {"created", "running", "completed", "failed", "cancelled", "expired"}
 """Every job status but `pending` (only plain jobs queue), as in the documented lifecycle."""
 

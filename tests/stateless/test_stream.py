@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sse import sse_payloads
 
 from mockserver import MockServer
 
@@ -27,7 +28,6 @@ from .support import (
     answer,
     app_answers,
     backend,
-    sse_payloads,
     violations,
 )
 

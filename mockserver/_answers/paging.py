@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
+from mockserver._simulation.index import select
+
 T = TypeVar("T")
 Order = Literal["asc", "desc"]
 
@@ -26,23 +28,22 @@ def page(
     after: str | None = None,
     limit: int | None = None,
 ) -> list[T]:
-    """One page of ``chronological`` (oldest first). A cursor that names no item is ignored."""
-    ordered = list(chronological) if order == "asc" else list(reversed(chronological))
-    ids = [key(item) for item in ordered]
-    start, stop = 0, len(ordered)
-    if after is not None and after in ids:
-        start = ids.index(after) + 1
-    if before is not None and before in ids:
-        stop = ids.index(before)
-    window = ordered[start:stop] if start <= stop else []
-    if limit is None:
-        return window
-    if limit <= 0:
-        return []
-    # With only `before`, the page is the one right before the cursor, as a backwards walk needs.
-    if before is not None and before in ids and (after is None or after not in ids):
-        return window[-limit:]
-    return window[:limit]
+    """One page of ``chronological`` (oldest first). A cursor that names no item is ignored.
+
+    An id given twice names its first item in the requested order; the paging is ``index.select``'s.
+    """
+    positions: dict[str, int] = {}
+    for index, item in enumerate(chronological):
+        if order != "asc" or key(item) not in positions:
+            positions[key(item)] = index
+    return select(
+        len(chronological),
+        chronological.__getitem__,
+        order=order,
+        after=positions.get(after) if after is not None else None,
+        before=positions.get(before) if before is not None else None,
+        limit=limit,
+    )
 
 
 def page_by_query(

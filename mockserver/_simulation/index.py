@@ -90,29 +90,57 @@ class Collection(Generic[R]):
 
         A cursor naming no record raises :class:`UnknownCursor`; the caller decides what that means.
         """
-        n = len(self._keys)
-        # Work in "sequence space": position 0 is the first record of the requested order.
-        ascending = order == "asc"
+        return select(
+            len(self._keys),
+            lambda index: self._by_id[self._keys[index][1]],
+            order=order,
+            after=None if after is None else self._position("after", after),
+            before=None if before is None else self._position("before", before),
+            limit=limit,
+            where=where,
+        )
 
-        def to_index(s: int) -> int:
-            return s if ascending else n - 1 - s
 
-        start, stop = 0, n
-        if after is not None:
-            start = to_index(self._position("after", after)) + 1
-        if before is not None:
-            stop = to_index(self._position("before", before))
-        if limit is not None and limit <= 0:
-            return []
-        backwards = before is not None and after is None
-        steps = range(stop - 1, start - 1, -1) if backwards else range(start, stop)
-        found: list[R] = []
-        for s in steps:
-            record = self._by_id[self._keys[to_index(s)][1]]
-            if where is None or where(record):
-                found.append(record)
-                if limit is not None and len(found) >= limit:
-                    break
-        if backwards:
-            found.reverse()
-        return found
+T = TypeVar("T")
+
+
+def select(
+    count: int,
+    at: Callable[[int], T],
+    *,
+    order: Order = "desc",
+    after: int | None = None,
+    before: int | None = None,
+    limit: int | None = None,
+    where: Callable[[T], bool] | None = None,
+) -> list[T]:
+    """The one pager: of ``count`` items oldest first (``at(i)``), those after the item at index
+    ``after`` and before the one at ``before`` in ``order``, at most ``limit``, nearest the cursor.
+
+    As the documentation describes cursors: ``after`` is what follows in the requested order, and with
+    ``before`` alone the page is the one right before it, as a backwards auto-pagination needs. Stored
+    collections (found by bisection) and whole lists (stateless answers, fixtures, overrides) both
+    page here, so the two cannot drift apart.
+    """
+    if limit is not None and limit <= 0:
+        return []
+    # Work in "sequence space": position 0 is the first item of the requested order.
+    ascending = order == "asc"
+
+    def to_index(s: int) -> int:
+        return s if ascending else count - 1 - s
+
+    start = 0 if after is None else to_index(after) + 1
+    stop = count if before is None else to_index(before)
+    backwards = before is not None and after is None
+    steps = range(stop - 1, start - 1, -1) if backwards else range(start, stop)
+    found: list[T] = []
+    for s in steps:
+        item = at(to_index(s))
+        if where is None or where(item):
+            found.append(item)
+            if limit is not None and len(found) >= limit:
+                break
+    if backwards:
+        found.reverse()
+    return found

@@ -7,60 +7,28 @@ operations that only ever meet 404 must not pass as "0 findings".
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mockserver import MockServer
+from mockserver import MockServer, default_table
 from mockserver._fuzzing.report import Finding, OperationResult, outcome
-from mockserver._running.server import bind, url_of
 
+from .support import serving
 from .test_fuzz_command import fuzz
 
 ServerFactory = Callable[..., MockServer]
 
 KEY = "s3cret"
-BY_ID = [
-    "retrieve_batch",
-    "list_messages_for_batch",
-    "cancel_batch",
-    "retrieve_run",
-    "delete_run",
-    "list_messages_for_run",
-    "retrieve_usage_for_run",
-    "retrieve_metrics_for_run",
-    "list_steps_for_run",
-    "retrieve_trace_for_run",
-    "retrieve_stream_for_run",
-    "retrieve_job",
-    "delete_job",
-    "cancel_job",
-]
+BY_ID = [op_id for op_id, op in default_table().items() if op.params_in("path")]
+"""The operations that need an existing id: those with a path parameter."""
 RUN = "run-00000000-0000-4000-8000-000000000001"
-
-
-@contextmanager
-def serving(app: Starlette) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off"))
-    sock = bind("127.0.0.1", 0)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.01)
-    try:
-        yield url_of(sock)
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def report(result: Any) -> dict[str, Any]:

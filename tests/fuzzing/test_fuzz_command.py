@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mockserver import MockServer
-from mockserver._running.server import bind, url_of
+
+from .support import serving
 
 
 def fuzz(*args: str) -> subprocess.CompletedProcess[str]:
@@ -47,15 +46,8 @@ async def _crash(_request: Request) -> JSONResponse:
 @pytest.fixture
 def broken_server() -> Iterator[str]:
     app = Starlette(routes=[Route("/v1/runs/", _wrong_runs), Route("/v1/runs/active", _crash)])
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off"))
-    sock = bind("127.0.0.1", 0)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.01)
-    yield url_of(sock)
-    server.should_exit = True
-    thread.join(10)
+    with serving(app) as url:
+        yield url
 
 
 def test_fuzzing_a_broken_server_reports_each_kind_of_violation(broken_server: str) -> None:

@@ -134,10 +134,7 @@ class SyncASGITransport(httpx.BaseTransport):
         try:
             status, headers, body = future.result(limit)
         except FutureTimeout:
-            future.cancel()
-            raise httpx.ReadTimeout(
-                f"the in-process mock did not answer within {limit} s", request=request
-            ) from None
+            raise _timed_out(future, request, limit) from None
         return httpx.Response(status, headers=headers, content=body, request=request)
 
     async def handle_async(self, request: httpx.Request) -> httpx.Response:
@@ -148,10 +145,7 @@ class SyncASGITransport(httpx.BaseTransport):
         try:
             status, headers, body = await asyncio.wait_for(asyncio.wrap_future(future), limit)
         except TimeoutError:
-            future.cancel()
-            raise httpx.ReadTimeout(
-                f"the in-process mock did not answer within {limit} s", request=request
-            ) from None
+            raise _timed_out(future, request, limit) from None
         return httpx.Response(status, headers=headers, content=body, request=request)
 
     async def _shutdown(self) -> None:
@@ -180,6 +174,12 @@ class SyncASGITransport(httpx.BaseTransport):
                 self._thread.join(5)
             if not self._loop.is_running():
                 self._loop.close()
+
+
+def _timed_out(future: Future[Any], request: httpx.Request, limit: float | None) -> httpx.ReadTimeout:
+    """Give up on an answer: the app's work is cancelled, the client gets httpx's own timeout error."""
+    future.cancel()
+    return httpx.ReadTimeout(f"the in-process mock did not answer within {limit} s", request=request)
 
 
 class _Borrowed(httpx.BaseTransport):

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver._answers.paging import Order
-from mockserver._answers.paging import page as reference_page
+from mockserver._answers.paging import Order, page
 from mockserver._simulation.clock import ManualClock, SystemClock, make_clock
 from mockserver._simulation.index import Collection, UnknownCursor
 
@@ -96,9 +95,31 @@ def _cursor(data: st.DataObject, items: list[Item]) -> str | None:
     return data.draw(st.none() | st.sampled_from([item.id for item in items])) if items else None
 
 
+def reference_page(
+    chronological: list[Item],
+    *,
+    order: Order,
+    before: str | None,
+    after: str | None,
+    limit: int | None,
+) -> list[Item]:
+    """The documented cursor rules by list slicing, written apart from the code both pagers share
+    (``index.select``), so that this test can catch a mistake in it."""
+    ordered = chronological if order == "asc" else chronological[::-1]
+    ids = [item.id for item in ordered]
+    start = ids.index(after) + 1 if after is not None else 0
+    stop = ids.index(before) if before is not None else len(ordered)
+    window = ordered[start:stop] if start <= stop else []
+    if limit is None:
+        return window
+    if limit <= 0:
+        return []
+    return window[-limit:] if before is not None and after is None else window[:limit]
+
+
 @given(data=st.data(), items=collections())
 def test_page_equals_the_reference_paginator(data: st.DataObject, items: list[Item]) -> None:
-    """For known cursors, ``Collection.page`` returns what ``mockserver._answers.paging.page`` returns."""
+    """For known cursors, ``Collection.page`` and ``paging.page`` both return what the rules say."""
     collection = _stored(items)
     chronological = sorted(items, key=lambda item: item.sort_key)
     assert list(collection) == chronological
@@ -107,10 +128,22 @@ def test_page_equals_the_reference_paginator(data: st.DataObject, items: list[It
     after = _cursor(data, items)
     limit = data.draw(st.none() | st.integers(0, len(items) + 2))
     got = collection.page(order=order, before=before, after=after, limit=limit)
-    expected = reference_page(
-        chronological, lambda item: item.id, order=order, before=before, after=after, limit=limit
-    )
+    listed = page(chronological, lambda item: item.id, order=order, before=before, after=after, limit=limit)
+    expected = reference_page(chronological, order=order, before=before, after=after, limit=limit)
     assert [item.id for item in got] == [item.id for item in expected]
+    assert [item.id for item in listed] == [item.id for item in expected]
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_with_both_cursors_the_page_starts_right_after_after(order: Order) -> None:
+    """Both cursors and a small limit: the page is nearest ``after`` (only ``before`` alone walks back)."""
+    items = [Item(name, index) for index, name in enumerate("abcde")]
+    first, last = ("a", "e") if order == "asc" else ("e", "a")
+    expected = reference_page(items, order=order, before=last, after=first, limit=1)
+    assert [item.id for item in expected] == (["b"] if order == "asc" else ["d"])
+    got = _stored(items).page(order=order, before=last, after=first, limit=1)
+    listed = page(items, lambda item: item.id, order=order, before=last, after=first, limit=1)
+    assert [item.id for item in got] == [item.id for item in listed] == [item.id for item in expected]
 
 
 @given(data=st.data(), items=collections())
@@ -129,7 +162,7 @@ def test_filtered_page_is_the_filtered_window_nearest_the_cursor(
     def where(item: Item) -> bool:
         return item.created != wanted
 
-    window = reference_page(chronological, lambda item: item.id, order=order, before=before, after=after)
+    window = reference_page(chronological, order=order, before=before, after=after, limit=None)
     matching = [item.id for item in window if where(item)]
     if limit is not None:
         matching = matching[-limit:] if before is not None and after is None else matching[:limit]

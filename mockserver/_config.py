@@ -192,8 +192,9 @@ class Config:
         default="strict",
         metadata=_choice(
             LEVELS,
-            "requests are checked against the schema (422 on violations): strict, everything it says;"
-            " lenient, types, required fields and enums only; off, nothing",
+            "requests are checked against the schema (422 on violations): strict, everything it says and"
+            " the real server's request rules; lenient, types, required fields, enums and callback_url only"
+            " (a batch request may give neither input nor messages); off, nothing",
             "server",
         ),
     )

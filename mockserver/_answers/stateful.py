@@ -24,6 +24,8 @@ from mockserver._simulation.records import JobRecord, RunRecord, date_stamp, usa
 from mockserver._simulation.simulation import Simulation
 
 STREAM_EXPIRY_SECONDS = 3 * 60 * 60
+_PING_SEQ = 1
+"""The ``seq_id`` of the ping a background run's stream opens with: its first stored chunk."""
 R = TypeVar("R", bound=Keyed)
 
 
@@ -284,31 +286,39 @@ class StatefulBackend:
                 event.set()
 
     async def _events(self, run: RunRecord, starting_after: int, pings: bool) -> AsyncIterator[bytes]:
-        sent = starting_after
-        if pings:
-            yield _sse.event(self._ping(run, sent))
+        """The run's stream as the real server replays it from Redis, each chunk with its ``seq_id``:
+        1 is the ping the agent's stream opened with, then the agent's messages (the user's input is
+        not part of it), then the ending (see :mod:`.sse`). ``starting_after`` skips what a client
+        saw; keepalive pings carry the last ``seq_id`` this connection sent (null before any)."""
+        last_sent: int | None = None
+        if pings and starting_after < _PING_SEQ:
+            last_sent = _PING_SEQ
+            yield _sse.event(self._ping(run, _PING_SEQ, at=run.created))  # stored when the run began
         event = asyncio.Event()
         self._waiters.setdefault(run.id, set()).add(event)
         try:
             while True:
                 event.clear()
+                seq = _PING_SEQ
                 for message in run.messages:
-                    if message.seq > sent:
-                        sent = message.seq
-                        yield _sse.event({**message.body, "seq_id": message.seq})
-                if run.completed or run.deleted or self._closing:
-                    if run.completed:
-                        yield _sse.event(
-                            {"message_type": "stop_reason", "stop_reason": run.body["stop_reason"]}
-                        )
-                        yield _sse.event(usage_of(run, full=True))
+                    if message.body.get("message_type") == "user_message":
+                        continue
+                    seq += 1
+                    if seq > starting_after and (last_sent is None or seq > last_sent):
+                        last_sent = seq
+                        yield _sse.event({**message.body, "seq_id": seq})
+                if run.completed:
+                    for chunk in self._ending(run, seq + 1, starting_after):
+                        yield chunk
+                    return
+                if run.deleted or self._closing:
                     yield _sse.DONE
                     return
                 try:
                     await asyncio.wait_for(event.wait(), self._ping_interval)
                 except TimeoutError:
                     if pings:
-                        yield _sse.event(self._ping(run, sent))
+                        yield _sse.event(self._ping(run, last_sent))
         finally:
             waiters = self._waiters.get(run.id)
             if waiters is not None:
@@ -316,16 +326,31 @@ class StatefulBackend:
                 if not waiters:
                     del self._waiters[run.id]
 
-    def _ping(self, run: RunRecord, last_seq: int) -> dict[str, Any]:
+    @staticmethod
+    def _ending(run: RunRecord, first: int, starting_after: int) -> list[bytes]:
+        """The chunks after a finished run's messages, ``first`` being the stop reason's ``seq_id``.
+
+        A cursor at or past the end gets ``[DONE]`` alone (or nothing after an error), where the real
+        server would wait forever sending pings (its reader never finds a chunk after the cursor).
+        """
+        reason = run.body["stop_reason"]
+        stop = _sse.event({"message_type": "stop_reason", "stop_reason": reason})
+        if reason in _sse.ERROR_TYPES:
+            error = _sse.error_event(_sse.error_message(run.id, reason, first + 1))
+            return [chunk for seq, chunk in enumerate((stop, error), first) if seq > starting_after]
+        usage = _sse.event(usage_of(run, full=True))
+        return [*(chunk for seq, chunk in enumerate((stop, usage), first) if seq > starting_after), _sse.DONE]
+
+    def _ping(self, run: RunRecord, seq_id: int | None, at: float | None = None) -> dict[str, Any]:
         return {
             "id": prefixed_id("ping", self.sim.rng_for_pings),
-            "date": date_stamp(self.sim.now()),
+            "date": date_stamp(self.sim.now() if at is None else at),
             "name": None,
             "message_type": "ping",
             "otid": None,
             "sender_id": None,
             "step_id": None,
             "is_err": None,
-            "seq_id": last_seq or None,
+            "seq_id": seq_id,
             "run_id": run.id,
         }

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver._contract.errors import BadRequest, RequestInvalid
+from mockserver._contract.models import check_create_batch
 from mockserver._contract.spec import NO_DEFAULT, Operation, OperationTable, Parameter, schema_types
 from mockserver._contract.validation import SchemaSet, Violation
 
@@ -237,6 +238,8 @@ def parse_request(
     values, provided, query_problems = parse_query(table, schemas, op, query)
     problems.extend(query_problems)
     parsed_body, body_problems = parse_body(schemas, op, body, content_type)
+    if op.operation_id == "create_batch" and schemas.level != "off":
+        parsed_body, body_problems = check_create_batch(parsed_body, schemas.level, body_problems)
     problems.extend(body_problems)
     if problems and schemas.level != "off":
         raise RequestInvalid(op, problems)

@@ -18,6 +18,7 @@ from typing import Any
 from mockserver._answers.backend import JsonReply
 from mockserver._contract.errors import BadRequest, Conflict, RequestInvalid
 from mockserver._contract.generate import DataGenerator
+from mockserver._contract.models import check_create_batch
 from mockserver._contract.parsing import batch_requests
 from mockserver._contract.resources import CONTROL_SCHEMA_FILE, data_dir
 from mockserver._contract.spec import default_table, ref_pointer
@@ -266,6 +267,9 @@ class Control:
         return JsonReply({"scenarios": []})
 
     def add_fault(self, spec: Mapping[str, Any]) -> JsonReply:
+        if "stream_error" in spec and spec.get("operation") != "retrieve_stream_for_run":
+            message = "stream_error applies only to operation 'retrieve_stream_for_run' (a run stream)"
+            raise RequestInvalid(None, [Violation(("body", "stream_error"), message, "value_error")])
         return JsonReply(self.faults.add(spec).as_json(), status=201)
 
     def list_faults(self) -> JsonReply:
@@ -364,6 +368,8 @@ class Control:
         pointer = self._table["create_batch"].body_pointer
         assert pointer is not None
         problems = self._api.violations(pointer, body, ("body",))
+        if self._api.level != "off":
+            body, problems = check_create_batch(body, self._api.level, problems)
         if problems:
             raise RequestInvalid(self._table["create_batch"], problems)
         sim.create_batch(batch_requests(body), body.get("callback_url"))

@@ -1,7 +1,7 @@
-"""Injected faults: latency, an error answer, a dropped connection, for one operation or all.
+"""Injected faults: latency, an error answer, a dropped connection, a run stream cut by an error.
 
-A fault is a small list of steps (``Delay``, ``Fail``, ``Drop``) applied in order before the
-request reaches the API, for the next ``times`` matching requests or until removed. The
+A fault is a small list of steps (``Delay``, ``Fail``, ``Drop``, ``StreamError``) applied in order
+before the request reaches the API, for the next ``times`` matching requests or until removed. The
 layer is an outer ASGI app, so a fault never touches the handlers, and with no fault set it
 costs one attribute check per request.
 """
@@ -54,12 +54,34 @@ class Drop:
     """Close the connection without an answer."""
 
 
+@dataclass(frozen=True)
+class StreamError:
+    """Let the answer start, then end it after ``after_events`` server-sent events with the event the
+    real server sends when something fails mid-stream (``streaming_response.py``): ``event: error``,
+    ``{"error": ..., "code": "INTERNAL_SERVER_ERROR"}``, and nothing after it."""
+
+    after_events: int
+    message: str
+
+    def event(self) -> bytes:
+        payload = {"error": self.message, "code": "INTERNAL_SERVER_ERROR"}
+        return f"event: error\ndata: {json.dumps(payload)}\n\n".encode()
+
+
+class _StreamCut(Exception):
+    """Raised through the app's ``send`` once a :class:`StreamError` has ended the answer: the
+    handler stops producing events (a live run's stream would otherwise wait for the clock)."""
+
+
+Step = Delay | Fail | Drop | StreamError
+
+
 @dataclass
 class Fault:
     id: str
     operation: str | None
     """An operationId, or ``None`` for every operation of the API."""
-    steps: tuple[Delay | Fail | Drop, ...]
+    steps: tuple[Step, ...]
     remaining: int | None
     spec: Mapping[str, Any] = field(default_factory=dict)
 
@@ -68,7 +90,7 @@ class Fault:
 
 
 def fault_from_spec(fault_id: str, spec: Mapping[str, Any]) -> Fault:
-    steps: list[Delay | Fail | Drop] = []
+    steps: list[Step] = []
     latency = spec.get("latency")
     if latency is not None:
         low = float(latency.get("seconds", latency.get("min", 0.0)))
@@ -80,6 +102,10 @@ def fault_from_spec(fault_id: str, spec: Mapping[str, Any]) -> Fault:
         steps.append(Fail(status, body, error.get("retry_after")))
     if spec.get("drop"):
         steps.append(Drop())
+    cut = spec.get("stream_error")
+    if cut is not None:
+        message = cut.get("message", "injected fault: the stream failed (letta-mockserver)")
+        steps.append(StreamError(int(cut.get("after_events", 0)), message))
     operation = spec.get("operation")
     return Fault(
         fault_id, None if operation in (None, "*") else operation, tuple(steps), spec.get("times"), dict(spec)
@@ -167,6 +193,8 @@ class FaultLayer:
                 # which reads as a crash. The drop is journaled (and logged) above as the fault it is.
                 await asyncio.sleep(0)
                 return None
+            elif isinstance(step, StreamError):
+                return await self._cut(scope, receive, send, op, step)
             else:
                 body = json.dumps(step.body, separators=(",", ":")).encode()
                 headers = [*step.headers(), (b"content-length", str(len(body)).encode())]
@@ -176,3 +204,31 @@ class FaultLayer:
                     self._record(scope, op, step.status, f"error {step.status}")
                 return None
         return await self.app(scope, receive, send)
+
+    async def _cut(
+        self, scope: Scope, receive: Receive, send: Send, op: Operation, step: StreamError
+    ) -> None:
+        events = 0
+        streaming = False
+
+        async def cutting(message: MutableMapping[str, Any]) -> None:
+            nonlocal events, streaming
+            await send(message)
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", ()))
+                streaming = headers.get(b"content-type", b"").startswith(b"text/event-stream")
+            elif message["type"] == "http.response.body" and message.get("more_body", False):
+                events += bytes(message.get("body", b"")).count(b"\n\n")
+            else:
+                return  # the answer is complete: the stream ended before the fault's turn
+            # An error answer (404, 410, ...) is left alone; a stream is cut as soon as it has sent
+            # its events, not when it next has something to send (a live run may wait for the clock).
+            if streaming and events >= step.after_events:
+                await send({"type": "http.response.body", "body": step.event(), "more_body": False})
+                raise _StreamCut
+
+        try:
+            await self.app(scope, receive, cutting)
+        except _StreamCut:
+            if self._record:
+                self._record(scope, op, 200, "stream error")

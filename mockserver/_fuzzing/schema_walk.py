@@ -119,6 +119,11 @@ def _node(
         return _choices(schema, realistic)
     if kind == "object" and "properties" in schema and keys <= _OBJECT_KEYS:
         return _object(pointer, realistic, force)
+    exclusive = _exactly_one_of(schema)
+    if kind == "object" and "properties" in schema and keys <= _OBJECT_KEYS | {"oneOf"} and exclusive:
+        return st.one_of(
+            [_object(pointer, realistic, force | {name}, leave_out=exclusive - {name}) for name in exclusive]
+        )
     if kind == "array" and keys <= _ARRAY_KEYS:
         low = int(schema.get("minItems", 0))
         high = _max_items(low, schema.get("maxItems"), realistic)
@@ -145,7 +150,23 @@ def _choices(schema: Mapping[str, Any], realistic: bool) -> st.SearchStrategy[An
     return st.sampled_from(values)
 
 
-def _object(pointer: str, realistic: bool, force: frozenset[str]) -> st.SearchStrategy[dict[str, Any]]:
+def _exactly_one_of(schema: Mapping[str, Any]) -> frozenset[str]:
+    """The properties of which an object must give exactly one (not null), when its ``oneOf`` says
+    only that (``schema_patches``' rule for a batch request's ``input`` and ``messages``); else empty."""
+    names: list[str] = []
+    for branch in schema.get("oneOf", ()):
+        if not isinstance(branch, Mapping) or set(branch) != {"required", "properties"}:
+            return frozenset()
+        required: list[str] = list(branch["required"])
+        if len(required) != 1 or branch["properties"] != {required[0]: {"not": {"type": "null"}}}:
+            return frozenset()
+        names.append(required[0])
+    return frozenset(names)
+
+
+def _object(
+    pointer: str, realistic: bool, force: frozenset[str], leave_out: frozenset[str] = frozenset()
+) -> st.SearchStrategy[dict[str, Any]]:
     schema = _schema_at(pointer)
     title = schema.get("title")
     required = set(schema.get("required", ())) | force
@@ -153,7 +174,11 @@ def _object(pointer: str, realistic: bool, force: frozenset[str]) -> st.SearchSt
     fields = {
         prop: _node(f"{pointer}/properties/{pointer_escape(prop)}", realistic, prop, title)
         for prop in properties
+        if prop not in leave_out
     }
+    for prop in force & set(fields):
+        # A forced property is one that must be given: null would count as left out.
+        fields[prop] = fields[prop].filter(lambda value: value is not None)
     missing = required - set(properties)
     if missing:  # a required property with no schema: anything goes
         fields.update({prop: _leaf_any(realistic) for prop in missing})

@@ -177,6 +177,7 @@ class MockControls:
         latency: float | Mapping[str, float] | None = None,
         error: int | Mapping[str, Any] | None = None,
         drop: bool | None = None,
+        stream_error: int | Mapping[str, Any] | None = None,
         times: int | None = None,
     ) -> dict[str, Any]:
         """Make requests to ``operation`` (an operationId, or ``"*"`` for all) misbehave; returns the fault.
@@ -184,8 +185,11 @@ class MockControls:
         Applied in order before the request reaches the API: ``latency`` (seconds, or
         ``{"seconds": s}`` / ``{"min": a, "max": b}`` for a seeded random delay), then ``error`` (a
         status, or ``{"status": 503, "body": ..., "retry_after": s}``) or ``drop=True`` (the connection
-        closes without an answer). ``times``: how many matching requests it applies to (``None``: until
-        cleared). At least one of ``latency``, ``error``, ``drop``. E.g.
+        closes without an answer). ``stream_error`` (only for ``"retrieve_stream_for_run"``: a number of
+        events, or ``{"after_events": n, "message": text}``) lets the run stream start and ends it after
+        that many events with the real server's mid-stream ``event: error``. ``times``: how many matching
+        requests it applies to (``None``: until cleared). At least one of ``latency``, ``error``, ``drop``,
+        ``stream_error``. E.g.
         ``add_fault("create_batch", error={"status": 503, "retry_after": 0}, times=2)``.
         """
         spec: dict[str, Any] = {"operation": operation}
@@ -199,6 +203,10 @@ class MockControls:
             spec["error"] = {"status": error}
         if drop is not None:
             spec["drop"] = drop
+        if isinstance(stream_error, Mapping):
+            spec["stream_error"] = dict(stream_error)
+        elif stream_error is not None:
+            spec["stream_error"] = {"after_events": stream_error}
         if times is not None:
             spec["times"] = times
         result: dict[str, Any] = self._call("POST", "/_mock/faults", spec)

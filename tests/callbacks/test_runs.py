@@ -24,7 +24,7 @@ def stream_tail(client: httpx.Client, run_id: str) -> list[Any]:
     ("seed", "status", "stop_reason"),
     [
         ({}, "completed", "end_turn"),
-        ({"stop_reason": "llm_api_error"}, "failed", "llm_api_error"),
+        ({"stop_reason": "max_tokens_exceeded"}, "failed", "max_tokens_exceeded"),  # ends with [DONE]
         ({"stop_reason": "cancelled"}, "cancelled", "cancelled"),
     ],
     ids=["completed", "failed", "cancelled"],

@@ -202,7 +202,23 @@ def _body_schema(op: Operation) -> dict[str, Any]:
     if op.operation_id == "create_batch":
         # minItems: the server's rule (an empty list is a 400); maxItems: for speed only.
         requests = {**schema["properties"]["requests"], "minItems": 1, "maxItems": CREATE_BATCH_MAX_REQUESTS}
-        schema = {**schema, "properties": {**schema["properties"], "requests": requests}}
+        # The real server's request model: exactly one of `input` and `messages`, not null.
+        one = [
+            {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+            for name in ("input", "messages")
+        ]
+        requests["items"] = {"allOf": [requests["items"], {"oneOf": one}]}
+        # pydantic's HttpUrl: an http(s) URL with a host (the document says only `format: uri`).
+        url = {
+            "type": "string",
+            "pattern": r"^https?://[a-z][a-z0-9-]{0,20}(\.[a-z]{2,5})?(:[1-9][0-9]{0,3})?(/[A-Za-z0-9_-]{0,10})*$",
+        }
+        properties = {
+            **schema["properties"],
+            "requests": requests,
+            "callback_url": {"anyOf": [url, {"type": "null"}]},
+        }
+        schema = {**schema, "properties": properties}
     return self_contained(schema)
 
 

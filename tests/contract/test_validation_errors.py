@@ -74,7 +74,53 @@ BAD_REQUESTS: dict[str, tuple[str, str, dict[str, Any], list[dict[str, Any]]]] =
         "POST",
         "/v1/messages/batches",
         {"json": {**_batch(), "callback_url": "not a url"}},
-        [{"loc": ["body", "callback_url"], "msg": "Input should be a valid URL", "type": "url_parsing"}],
+        [
+            {
+                "loc": ["body", "callback_url"],
+                "msg": "Input should be a valid URL, relative URL without a base",
+                "type": "url_parsing",
+                "ctx": {"error": "relative URL without a base"},
+            }
+        ],
+    ),
+    "create_batch with a callback_url that is not http(s)": (
+        "POST",
+        "/v1/messages/batches",
+        {"json": {**_batch(), "callback_url": "ftp://files.example.com/done"}},
+        [
+            {
+                "loc": ["body", "callback_url"],
+                "msg": "URL scheme should be 'http' or 'https'",
+                "type": "url_scheme",
+                "ctx": {"expected_schemes": "'http' or 'https'"},
+            }
+        ],
+    ),
+    "create_batch with a request that has neither input nor messages": (
+        "POST",
+        "/v1/messages/batches",
+        {"json": {"requests": [{"agent_id": AGENT_ID, "input": None}]}},
+        [
+            {
+                "loc": ["body", "requests", 0],
+                "msg": "Value error, Must specify either 'input' or 'messages'.",
+                "type": "value_error",
+                "ctx": {"error": "Must specify either 'input' or 'messages'."},
+            }
+        ],
+    ),
+    "create_batch with a request that has both input and messages": (
+        "POST",
+        "/v1/messages/batches",
+        {"json": _batch(messages=[{"role": "user", "content": "hi"}])},
+        [
+            {
+                "loc": ["body", "requests", 0],
+                "msg": "Value error, Cannot specify both 'input' and 'messages'.",
+                "type": "value_error",
+                "ctx": {"error": "Cannot specify both 'input' and 'messages'."},
+            }
+        ],
     ),
     "create_batch with malformed JSON": (
         "POST",
@@ -363,7 +409,6 @@ def test_known_run_statuses_are_accepted_and_filter_the_list(http: httpx.Client)
     ("method", "url", "kwargs"),
     [
         ("POST", "/v1/messages/batches", {"json": _batch(agent_id="agent-1")}),
-        ("POST", "/v1/messages/batches", {"json": {**_batch(), "callback_url": "not a url"}}),
         ("GET", "/v1/jobs/job-1", {}),
         ("GET", "/v1/runs/?limit=5000", {}),
         ("GET", "/v1/runs/?limit=0", {}),
@@ -371,7 +416,6 @@ def test_known_run_statuses_are_accepted_and_filter_the_list(http: httpx.Client)
     ],
     ids=[
         "agent_id pattern",
-        "callback_url format",
         "job_id length",
         "limit maximum",
         "limit minimum",
@@ -384,6 +428,23 @@ def test_lenient_does_not_enforce_pattern_format_length_or_range(
     """With lenient validation, values breaking only a pattern, format, length or range are accepted."""
     response = lenient_http.request(method, url, **kwargs)
     assert response.status_code == 200, response.text
+
+
+def test_lenient_checks_callback_url_like_the_real_server(lenient_http: httpx.Client) -> None:
+    """The real server's `HttpUrl` applies whatever the validation level: lenient refuses what it
+    refuses and stores the URL as it does, while it still accepts a request with neither `input`
+    nor `messages` (what SDK-generated tests send)."""
+    refused = lenient_http.post("/v1/messages/batches", json={**_batch(), "callback_url": "not a url"})
+    assert refused.status_code == 422
+    assert [(d["loc"], d["type"]) for d in refused.json()["detail"]] == [
+        (["body", "callback_url"], "url_parsing")
+    ]
+    created = lenient_http.post(
+        "/v1/messages/batches",
+        json={"requests": [{"agent_id": "agent_id"}], "callback_url": "https://example.com"},
+    )
+    assert created.status_code == 200, created.text
+    assert created.json()["callback_url"] == "https://example.com/"
 
 
 @pytest.mark.parametrize(

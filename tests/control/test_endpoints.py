@@ -202,7 +202,11 @@ def test_callbacks_journal_over_http_and_from_python(
     server: MockServer, http: httpx.Client, receiver_url: str
 ) -> None:
     assert ok(http.get("/_mock/callbacks")) == {"callbacks": [], "pending": 0}
-    created = ok(http.post(BATCHES, json={"requests": [{"agent_id": AGENT_X}], "callback_url": receiver_url}))
+    created = ok(
+        http.post(
+            BATCHES, json={"requests": [{"agent_id": AGENT_X, "input": "hi"}], "callback_url": receiver_url}
+        )
+    )
 
     server.advance(JOB_DURATION)
 

@@ -398,7 +398,7 @@ def _create_batch_cases(op: Operation) -> Iterator[Case]:
     document = default_table().document
     target = op.path
     prefix = op.operation_id
-    valid_request = {"agent_id": AGENT}
+    valid_request = {"agent_id": AGENT, "input": "hi"}
     yield from _shape_cases(prefix, op.method, target)
     yield Case(f"{prefix}:empty-body", op.method, target, body=b"", field="body")
     yield Case(f"{prefix}:whitespace-body", op.method, target, body=b" \r\n\t ", field="body")
@@ -440,8 +440,25 @@ def _create_batch_cases(op: Operation) -> Iterator[Case]:
         ("nul", "http://x\u0000/"),
     ]:
         body = _dumps({"requests": [valid_request], "callback_url": url})
+        # pydantic's HttpUrl, which the real server applies whatever the validation level.
+        yield Case(f"{prefix}:callback_url:{label}", op.method, target, body=body, field="callback_url")
+    for label, url in [
+        ("ftp", "ftp://x.test/done"),
+        ("javascript", "javascript:alert(1)"),
+        ("no-host", "http://"),
+    ]:
+        body = _dumps({"requests": [valid_request], "callback_url": url})
+        yield Case(f"{prefix}:callback_url:{label}", op.method, target, body=body, field="callback_url")
+    model_cases: list[tuple[str, dict[str, Any]]] = [
+        ("neither-input-nor-messages", {"agent_id": AGENT}),
+        ("null-input-and-messages", {"agent_id": AGENT, "input": None, "messages": None}),
+        ("both-input-and-messages", {**valid_request, "input": "hi", "messages": []}),
+    ]
+    for label, item in model_cases:
+        # The real server's request model; lenient accepts it (SDK-generated tests send agent_id alone).
+        body = _dumps({"requests": [item]})
         yield Case(
-            f"{prefix}:callback_url:{label}", op.method, target, body=body, lenient=OK, field="callback_url"
+            f"{prefix}:requests-item:{label}", op.method, target, body=body, lenient=OK, field="requests"
         )
     yield Case(
         f"{prefix}:requests:empty", op.method, target, body=b'{"requests": []}', strict=BAD, lenient=OK

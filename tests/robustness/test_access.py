@@ -77,7 +77,7 @@ def _requests_of_every_operation() -> Iterator[tuple[str, str, str, bytes | None
             path = path.replace("{" + name + "}", value)
         body = None
         if op.operation_id == "create_batch":
-            body = b'{"requests": [{"agent_id": "%s"}]}' % AGENT.encode()
+            body = b'{"requests": [{"agent_id": "%s", "input": "hi"}]}' % AGENT.encode()
         elif op.body_pointer is not None:
             body = b"{}"
         yield op.operation_id, op.method, path, body
@@ -230,7 +230,7 @@ def test_with_a_token_the_control_api_refuses_loopback_callers_without_it(
     tokened: tuple[MockServer, httpx.Client], headers: dict[str, str]
 ) -> None:
     server, http = tokened
-    batch = http.post("/v1/messages/batches", json={"requests": [{"agent_id": AGENT}]})
+    batch = http.post("/v1/messages/batches", json={"requests": [{"agent_id": AGENT, "input": "hi"}]})
     assert batch.status_code == 200, batch.text  # the Letta API needs no token
     before = server.snapshot()
     for path in _CONTROL_GETS:
@@ -258,7 +258,7 @@ def test_without_a_token_other_hosts_are_refused(server_factory: ServerFactory, 
     server = server_factory(host=outside, mode="stateful", clock="manual", seed=13)
     transport = httpx.HTTPTransport(local_address=outside)
     with httpx.Client(base_url=server.url, timeout=10, transport=transport) as http:
-        batch = http.post("/v1/messages/batches", json={"requests": [{"agent_id": AGENT}]})
+        batch = http.post("/v1/messages/batches", json={"requests": [{"agent_id": AGENT, "input": "hi"}]})
         assert batch.status_code == 200, batch.text
         for path in [*_CONTROL_GETS, "/_mock/state", "/_mock/report"]:
             reply = http.get(path)
@@ -323,7 +323,11 @@ def test_the_api_cannot_change_control_settings(server_factory: ServerFactory) -
             "/v1/messages/batches",
             params=query,
             headers=sneaky,
-            json={"requests": [{"agent_id": AGENT, **_STEERING}], "callback_url": callback_url, **_STEERING},
+            json={
+                "requests": [{"agent_id": AGENT, "input": "hi", **_STEERING}],
+                "callback_url": callback_url,
+                **_STEERING,
+            },
         )
         assert created.status_code == 200, created.text
         streamed = http.post(f"/v1/runs/{run['id']}/stream", params=query, headers=sneaky, json=_STEERING)

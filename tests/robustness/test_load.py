@@ -66,7 +66,9 @@ async def _creator(url: str, tally: Tally, todo: list[int]) -> None:
         made = 0
         while todo:
             todo.pop()
-            response = await http.post("/v1/messages/batches", json={"requests": [{"agent_id": AGENT}]})
+            response = await http.post(
+                "/v1/messages/batches", json={"requests": [{"agent_id": AGENT, "input": "hi"}]}
+            )
             tally.count("create", response)
             if response.status_code == 200:
                 tally.created.append(response.json()["id"])

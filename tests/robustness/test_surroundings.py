@@ -135,7 +135,8 @@ def _wait_callbacks(http: httpx.Client, count: int, deadline: float = DEADLINE) 
 
 def _create_batch(http: httpx.Client, callback_url: str) -> str:
     reply = http.post(
-        "/v1/messages/batches", json={"requests": [{"agent_id": AGENT}], "callback_url": callback_url}
+        "/v1/messages/batches",
+        json={"requests": [{"agent_id": AGENT, "input": "hi"}], "callback_url": callback_url},
     )
     assert reply.status_code == 200, reply.text
     return str(reply.json()["id"])

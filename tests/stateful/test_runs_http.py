@@ -511,34 +511,35 @@ def test_malformed_and_unknown_run_ids(api: MockApi, method: str, suffix: str) -
 
 
 def test_stream_of_a_finished_run_replays_everything(api: MockApi) -> None:
-    """Ping, the messages with ``seq_id`` 1..n, the stop reason, usage, then ``[DONE]``."""
+    """The opening ping (``seq_id`` 1), the agent's messages (2..n; the user's input is not part of
+    the stream), the stop reason, usage, then ``[DONE]``."""
     run = api.seed_run()
     api.advance(JOB_DURATION)
     events = _stream(api, run["id"], {})
     assert [e if isinstance(e, str) else e["message_type"] for e in events] == [
         "ping",
-        *DEFAULT_TYPES,
+        *DEFAULT_TYPES[1:],
         "stop_reason",
         "usage_statistics",
         "[DONE]",
     ]
     assert events[0]["run_id"] == run["id"]
-    assert [e["seq_id"] for e in events[1:4]] == [1, 2, 3]
+    assert [e["seq_id"] for e in events[:3]] == [1, 2, 3]
     stored = api.get_list(f"/v1/runs/{run['id']}/messages")
-    assert [{k: v for k, v in e.items() if k != "seq_id"} for e in events[1:4]] == [
-        {k: v for k, v in m.items() if k != "seq_id"} for m in stored
+    assert [{k: v for k, v in e.items() if k != "seq_id"} for e in events[1:3]] == [
+        {k: v for k, v in m.items() if k != "seq_id"} for m in stored[1:]
     ]
-    assert events[4] == {"message_type": "stop_reason", "stop_reason": "end_turn"}
+    assert events[3] == {"message_type": "stop_reason", "stop_reason": "end_turn"}
     usage = api.obj(api.http.get(f"/v1/runs/{run['id']}/usage"))
-    assert events[5]["step_count"] == 1
-    assert events[5]["total_tokens"] == usage["total_tokens"]
+    assert events[4]["step_count"] == 1
+    assert events[4]["total_tokens"] == usage["total_tokens"]
 
 
 def test_stream_options_skip_seen_messages_and_pings(api: MockApi) -> None:
-    """``starting_after`` skips messages already seen; ``include_pings: false`` drops the ping;
+    """``starting_after`` skips chunks already seen; ``include_pings: false`` drops the ping;
     no body is fine.
     """
-    run = api.seed_run(status="failed")
+    run = api.seed_run(status="completed")
     resumed = _stream(api, run["id"], {"starting_after": 2, "include_pings": False})
     assert [e if isinstance(e, str) else e["message_type"] for e in resumed] == [
         "assistant_message",
@@ -547,7 +548,7 @@ def test_stream_options_skip_seen_messages_and_pings(api: MockApi) -> None:
         "[DONE]",
     ]
     assert resumed[0]["seq_id"] == 3
-    assert resumed[1]["stop_reason"] == "error"
+    assert resumed[1]["stop_reason"] == "end_turn"
     assert _stream(api, run["id"])[0]["message_type"] == "ping"
 
 

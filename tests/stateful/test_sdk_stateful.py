@@ -47,15 +47,16 @@ from .conftest import (
 MANY = 250
 LIVE_TYPES = [
     "ping",
-    "user_message",
     "reasoning_message",
     "assistant_message",
     "stop_reason",
     "usage_statistics",
 ]
-MESSAGE_TYPES = {"user_message", "reasoning_message", "assistant_message"}
+MESSAGE_TYPES = {"reasoning_message", "assistant_message"}
 STEP = 0.5
 """The default run's messages are due every half second; its end comes at 2 s."""
+FIRST_STEP = 2 * STEP
+"""From the opening ping to the reasoning: the user's input (due at 0.5 s) is stored, never streamed."""
 BATCH = pydantic.TypeAdapter(BatchJob)
 RUN = pydantic.TypeAdapter(Run)
 
@@ -241,9 +242,9 @@ async def test_async_auto_paging_over_batches_and_runs(
 def _check_live_events(events: list[LettaStreamingResponse], run_id: str) -> None:
     assert [event.message_type for event in events] == LIVE_TYPES
     assert isinstance(events[0], LettaPing)
-    assert [getattr(event, "seq_id", None) for event in events[1:4]] == [1, 2, 3]
-    assert all(getattr(event, "run_id", None) == run_id for event in events[:4])
-    stop, usage = events[4], events[5]
+    assert [getattr(event, "seq_id", None) for event in events[:3]] == [1, 2, 3]
+    assert all(getattr(event, "run_id", None) == run_id for event in events[:3])
+    stop, usage = events[3], events[4]
     assert isinstance(stop, LettaStopReason)
     assert stop.stop_reason == "end_turn"
     assert isinstance(usage, LettaUsageStatistics)
@@ -280,14 +281,14 @@ def test_sync_stream_delivers_messages_live_while_a_thread_advances_the_clock(
                     # What the server holds at the moment the event reached us; then let time move on.
                     stored = len(api.get_list(f"/v1/runs/{run_id}/messages"))
                     seen_while.append((api.run(run_id)["status"], stored))
-                    requests.put(STEP)
+                    requests.put(FIRST_STEP if event.message_type == "ping" else STEP)
     finally:
         requests.put(None)
         thread.join(10)
     assert not failures
     assert not thread.is_alive()
     _check_live_events(events, run_id)
-    assert seen_while == [("created", 0), ("running", 1), ("running", 2), ("running", 3)]
+    assert seen_while == [("created", 0), ("running", 2), ("running", 3)]
     assert api.run(run_id)["status"] == "completed"
 
 
@@ -317,6 +318,6 @@ async def test_async_stream_delivers_messages_live_while_a_task_advances_the_clo
                     if event.message_type == "ping" or event.message_type in MESSAGE_TYPES:
                         run = await aclient.runs.retrieve(run_id)
                         statuses.append(run.status or "")
-                        await send.send(STEP)
+                        await send.send(FIRST_STEP if event.message_type == "ping" else STEP)
     _check_live_events(events, run_id)
-    assert statuses == ["created", "running", "running", "running"]
+    assert statuses == ["created", "running", "running"]

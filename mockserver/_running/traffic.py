@@ -30,7 +30,7 @@ class Traffic:
     requests: list[dict[str, Any]] = field(default_factory=list)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     lost: int = 0
-    """Requests of this test that fell off the bounded journal (``journal_size``) before it was read."""
+    """Requests of this test no longer journaled: a ``reset()`` in the test, or past ``journal_size``."""
 
 
 def read(parts: Parts, since: int, until: int | None = None) -> Traffic:
@@ -49,8 +49,10 @@ def read(parts: Parts, since: int, until: int | None = None) -> Traffic:
 
 
 def _printable(text: str) -> str:
-    # Paths are percent-decoded and violations quote what was sent: keep the report one line each.
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    # Paths are percent-decoded and violations quote what was sent: keep each on its line.
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -142,10 +144,11 @@ def render(traffic: Traffic, url: str, *, full: bool) -> str:
     shown = _shown(requests)
     width = min(max((len(_target(item)) for item in shown if not isinstance(item, int)), default=0), 64)
     if traffic.lost:
-        lines.append(f"  ({traffic.lost} earlier request(s) fell off the journal: raise journal_size)")
+        lost = _count(traffic.lost, "earlier request")
+        lines.append(f"  ({lost} no longer journaled: reset() in the test, or past journal_size)")
     for item in shown:
         if isinstance(item, int):
-            lines.append(f"  … {item} request(s) not shown …")
+            lines.append(f"  … {_count(item, 'request')} not shown …")
         else:
             lines += ["  " + line for line in _request_lines(item, width, full)]
     if callbacks:

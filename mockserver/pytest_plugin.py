@@ -96,6 +96,13 @@ class _Settings:
     def __init__(self, request: pytest.FixtureRequest, base: dict[str, Any]) -> None:
         marker = request.node.get_closest_marker("letta_mock")
         settings = {**DEFAULTS, **base, **(marker.kwargs if marker else {})}
+        if "port" in settings:
+            # A fixed port would collide between pytest-xdist workers and between sessions on one machine.
+            raise ValueError(
+                f"letta_mock settings: port={settings['port']!r} is not allowed: each session (each"
+                " pytest-xdist worker) starts its mocks on a free port; for a fixed port run"
+                " mockserver.MockServer(port=...) in a fixture of your own"
+            )
         self.expect_violations = bool(settings.pop("expect_violations", False))
         if "timeout" in settings:
             self.timeout = _seconds(settings.pop("timeout"), "@pytest.mark.letta_mock(timeout=...)")

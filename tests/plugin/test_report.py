@@ -195,6 +195,7 @@ def test_a_failing_test_shows_its_own_traffic_and_a_passing_one_nothing(pytester
     assert "list_runs" not in result.stdout.str()  # test_1's request, to the same session-wide mocks
 
 
+@pytest.mark.slow  # two more inner sessions
 def test_full_adds_the_bodies_and_off_leaves_the_section_out(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_app=MODULE)
 

@@ -83,6 +83,17 @@ def test_4_fails_and_breaks_the_contract(mock):
     assert False, "failed before its teardown"
 
 
+@pytest.fixture
+def broken(mock):
+    with mock.client() as client:
+        client.batches.retrieve("job-00000000-0000-4000-8000-000000000000")
+    raise RuntimeError("the fixture broke")
+
+
+def test_6_a_fixture_fails_in_setup(broken):
+    pass
+
+
 @pytest.mark.letta_mock(timeout=0.5)
 def test_5_hangs(mock):
     with mock.client() as client:
@@ -162,7 +173,7 @@ def test_a_failing_test_shows_its_own_traffic_and_a_passing_one_nothing(pytester
 
     result = run_inner(pytester)
 
-    result.assert_outcomes(passed=4, failed=6, errors=4)
+    result.assert_outcomes(passed=4, failed=6, errors=6)
     found = sections(result.stdout.str())
     for fixture in ("letta_mock", "letta_mock_asgi"):
         title = f"{fixture} traffic"
@@ -186,6 +197,14 @@ def test_a_failing_test_shows_its_own_traffic_and_a_passing_one_nothing(pytester
             [
                 rf"1 request to {_url(fixture)}, 0 contract violations, 0 callback attempts",
                 r"  GET    /v1/messages/batches  200 +\d+\.\d ms  list_batches",
+            ],
+        )
+        assert_lines(
+            found.pop(f"ERROR at setup of test_6_a_fixture_fails_in_setup[{fixture}] / {title}"),
+            [
+                rf"1 request to {_url(fixture)}, 0 contract violations, 0 callback attempts",
+                r"  GET    /v1/messages/batches/job-0{8}-0{4}-4000-8000-0{12}  404 +\d+\.\d ms"
+                r"  retrieve_batch",
             ],
         )
     assert found == {}, "a passing test, or a teardown after a failure already shown, has a section"

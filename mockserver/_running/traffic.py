@@ -90,6 +90,8 @@ def _request_lines(entry: dict[str, Any], width: int, full: bool) -> list[str]:
         lines.append(_printable(f"       ! contract violation{source} at {where}: {violation['msg']}"))
     if full and entry["body"]:
         lines.append("       body: " + _body(entry["body"]))
+    if full and entry.get("response_body"):  # journaled up to 4 KiB
+        lines.append("       answer: " + _body(entry["response_body"]))
     return lines
 
 
@@ -131,7 +133,7 @@ def _count(n: int, noun: str) -> str:
 def render(traffic: Traffic, url: str, *, full: bool) -> str:
     """The report section: one line per request (violations under it), then one per callback attempt.
 
-    ``full`` adds request bodies and callback payloads, each cut at ``BODY_SHOWN`` characters.
+    ``full`` adds request and response bodies and callback payloads, each cut at ``BODY_SHOWN`` characters.
     Headers are never shown: they carry the API key and the control token into CI logs.
     """
     requests, callbacks = traffic.requests, traffic.callbacks

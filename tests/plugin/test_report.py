@@ -152,16 +152,22 @@ BAD_BODY = (
 PAYLOAD = rf'         payload: \{{"job_id":"{JOB}","status":"completed","completed_at":"[^"]+",.*\}}'
 
 
+CREATED = rf'         answer: \{{(?=.*"id":"{JOB}")(?=.*"status":"created").*\}}'
+REFUSED = r'         answer: \{"detail":\[\{"loc":\["body","requests",0,"agent_id"\],.*\]\}'
+COMPLETED = rf'         answer: \{{(?=.*"id":"{JOB}")(?=.*"status":"completed").*\}}'
+
+
 def _expected_failure(fixture: str, *, full: bool = False) -> list[str]:
     """test_2_fails's section: a valid batch with a callback, an invalid one, a read; the callback."""
     return [
         rf"3 requests to {_url(fixture)}, 2 contract violations, 1 callback attempt",
         r"  POST   /v1/messages/batches +200 +\d+\.\d ms  create_batch",
-        *([GOOD_BODY] if full else []),
+        *([GOOD_BODY, CREATED] if full else []),
         r"  POST   /v1/messages/batches +422 +\d+\.\d ms  create_batch",
         *VIOLATIONS,
-        *([BAD_BODY] if full else []),
+        *([BAD_BODY, REFUSED] if full else []),
         rf"  GET    /v1/messages/batches/{JOB}  200 +\d+\.\d ms  retrieve_batch",
+        *([COMPLETED] if full else []),
         r"callbacks:",
         rf"  batch {JOB} completed -> POST {HOOK}  202 \d+\.\d ms",
         *([PAYLOAD] if full else []),

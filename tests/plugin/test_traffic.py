@@ -66,11 +66,26 @@ def test_full_cuts_a_long_body_and_keeps_it_on_one_line(mock: InProcessMock) -> 
     with mock.http_client(headers=HEADERS) as http:
         assert http.post("/v1/messages/batches", content=body).status_code == 200
 
-    _first, _post, shown = _lines(mock, since, full=True)
+    _first, _post, shown, answer = _lines(mock, since, full=True)
 
     assert shown.startswith('         body: {\\n"requests": [{"agent_id": ')
     assert shown.endswith(f"… ({len(body) - BODY_SHOWN} more characters)")
     assert len(shown) < BODY_SHOWN + 60
+    assert answer.startswith("         answer: {")
+    assert '"status":"created"' in answer
+
+
+def test_full_shows_an_answer_up_to_what_the_journal_keeps(mock: InProcessMock) -> None:
+    since = mock.reset()
+    for _ in range(40):
+        mock.seed_run(agent_id=AGENT)
+    with mock.http_client(headers=HEADERS) as http:
+        assert len(http.get("/v1/runs/").content) > 4096
+
+    _first, _get, answer = _lines(mock, since, full=True)
+
+    assert answer.startswith("         answer: [{")
+    assert answer.endswith(f"… ({4096 - BODY_SHOWN + 1} more characters)")
 
 
 def test_a_path_with_a_newline_stays_on_its_line(mock: InProcessMock) -> None:

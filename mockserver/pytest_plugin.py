@@ -267,8 +267,9 @@ def _letta_mock_servers() -> Iterator[_Servers]:
 class _Used:
     """A mock one test used: where its requests start in the journal, and where they end once it is over.
 
-    The journal is read only if the test fails (:func:`pytest_runtest_makereport`); what a later
-    reset would wipe (the end, the callbacks) is noted when the fixture ends, which costs no copy.
+    The journal is read only if the test fails (:func:`pytest_runtest_makereport`); what the next
+    test's reset would wipe (the last sequence number, the callback attempts, usually none) is noted
+    when the fixture ends.
     """
 
     def __init__(self, server: Any, fixture: str, since: int) -> None:
@@ -303,11 +304,11 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     used = item.stash.get(_USED, [])
-    mode = item.config.getoption(REPORT_OPTION, "short")
     # One section per failing test: a test that failed, then broke the contract too, shows it once.
-    if used and report.failed and mode != "off" and not item.stash.get(_REPORTED, False):
+    if used and report.failed and not item.stash.get(_REPORTED, False):
+        mode = item.config.getoption(REPORT_OPTION, "short")
         item.stash[_REPORTED] = True
-        for one in used:
+        for one in used if mode != "off" else []:
             try:
                 report.sections.append(one.section(full=mode == "full"))
             except Exception as exc:  # the test's own failure must reach the report whatever happens here

@@ -96,3 +96,20 @@ def test_a_path_with_a_newline_stays_on_its_line(mock: InProcessMock) -> None:
     _first, line, *_violations = _lines(mock, since)
 
     assert line.startswith("  GET    /v1/runs/run-\\nforged  ")
+
+
+def test_injected_faults_are_named_on_their_lines(mock: InProcessMock) -> None:
+    since = mock.reset()
+    mock.add_fault("list_runs", error=503, times=1)
+    mock.add_fault("list_batches", drop=True, times=1)
+    with mock.http_client(headers=HEADERS) as http:
+        assert http.get("/v1/runs/").status_code == 503
+        with pytest.raises(ConnectionAbortedError):  # the in-process transport raises what a socket shows
+            http.get("/v1/messages/batches")
+
+    _first, failed, dropped = _lines(mock, since)
+
+    assert re.fullmatch(
+        r"  GET    /v1/runs/ +503 +\d+\.\d ms \(injected fault: error 503\)  list_runs", failed
+    )
+    assert re.fullmatch(r"  GET    /v1/messages/batches +dropped \(injected fault\)  list_batches", dropped)

@@ -19,7 +19,10 @@ fixtures that need it.
 
 A test whose requests broke the documented contract fails at teardown with
 ``mockserver.ContractViolation`` (an ``AssertionError``), unless its marker says
-``expect_violations=True``. docs/python-api.md is the reference.
+``expect_violations=True``. A failing test that used either fixture gets a section in its
+report listing its requests to the mock, their violations and the callbacks fired
+(``--letta-mock-report=full`` adds bodies, ``off`` leaves it out). Under pytest-xdist each
+worker is its own session, so it starts its own mocks. docs/python-api.md is the reference.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from types import FrameType
 from typing import Any
 
@@ -39,9 +42,19 @@ DEFAULTS: dict[str, Any] = {"mode": "stateful", "clock": "manual"}
 TIMEOUT_OPTION = "letta_mock_timeout"
 DEFAULT_TIMEOUT = 60.0
 """Seconds; far above what a test against a local mock needs, far below a CI job's own limit."""
+REPORT_OPTION = "--letta-mock-report"
+REPORT_CHOICES = ("short", "full", "off")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("letta_mock", "letta-mockserver").addoption(
+        REPORT_OPTION,
+        choices=REPORT_CHOICES,
+        default="short",
+        help="what a failing test that used letta_mock or letta_mock_asgi shows of its requests to the mock:"
+        " short (method, path, status, duration, violations, callbacks; the default), full (also bodies),"
+        " off",
+    )
     parser.addini(
         TIMEOUT_OPTION,
         "seconds a test using letta_mock or letta_mock_asgi may run before it fails (0: no limit);"
@@ -83,6 +96,13 @@ class _Settings:
     def __init__(self, request: pytest.FixtureRequest, base: dict[str, Any]) -> None:
         marker = request.node.get_closest_marker("letta_mock")
         settings = {**DEFAULTS, **base, **(marker.kwargs if marker else {})}
+        if "port" in settings:
+            # A fixed port would collide between pytest-xdist workers and between sessions on one machine.
+            raise ValueError(
+                f"letta_mock settings: port={settings['port']!r} is not allowed: each session (each"
+                " pytest-xdist worker) starts its mocks on a free port; for a fixed port run"
+                " mockserver.MockServer(port=...) in a fixture of your own"
+            )
         self.expect_violations = bool(settings.pop("expect_violations", False))
         if "timeout" in settings:
             self.timeout = _seconds(settings.pop("timeout"), "@pytest.mark.letta_mock(timeout=...)")
@@ -244,13 +264,76 @@ def _letta_mock_servers() -> Iterator[_Servers]:
     servers.close()
 
 
-def _use(server: Any, fixture: str, settings: _Settings) -> Iterator[Any]:
+class _Used:
+    """A mock one test used: where its requests start in the journal, and where they end once it is over.
+
+    The journal is read only if the test fails (:func:`pytest_runtest_makereport`); what the next
+    test's reset would wipe (the last sequence number, the callback attempts, usually none) is noted
+    when the fixture ends.
+    """
+
+    def __init__(self, server: Any, fixture: str, since: int) -> None:
+        self.fixture = fixture
+        self.url: str = server.url
+        self.parts = server._parts()  # held: the session's last teardown stops the server first
+        self.since = since
+        self.until: int | None = None
+        self.callbacks: list[Any] | None = None
+
+    def end(self) -> None:
+        self.until = self.parts.journal.last_seq
+        if self.parts.callbacks is not None:
+            self.callbacks = list(self.parts.callbacks.journal)
+
+    def section(self, full: bool) -> tuple[str, str]:
+        from mockserver._running.traffic import read, render
+
+        traffic = read(self.parts, self.since, self.until)
+        if self.callbacks is not None:
+            traffic.callbacks = self.callbacks
+        return f"{self.fixture} traffic", render(traffic, self.url, full=full)
+
+
+_USED = pytest.StashKey[list[_Used]]()
+_REPORTED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report: pytest.TestReport = yield
+    used = item.stash.get(_USED, [])
+    # One section per failing test: a test that failed, then broke the contract too, shows it once.
+    if used and report.failed and not item.stash.get(_REPORTED, False):
+        mode = item.config.getoption(REPORT_OPTION, "short")
+        item.stash[_REPORTED] = True
+        for one in used if mode != "off" else []:
+            try:
+                report.sections.append(one.section(full=mode == "full"))
+            except Exception as exc:  # the test's own failure must reach the report whatever happens here
+                report.sections.append((f"{one.fixture} traffic", f"not available: {exc!r}"))
+    if call.when == "teardown":  # a rerun of the item (pytest-rerunfailures) starts afresh
+        if _USED in item.stash:
+            del item.stash[_USED]
+        if _REPORTED in item.stash:
+            del item.stash[_REPORTED]
+    return report
+
+
+def _use(server: Any, fixture: str, settings: _Settings, node: pytest.Item | None = None) -> Iterator[Any]:
+    """Reset ``server`` for the test, watch it, and check its contract report after; ``node``: the test,
+    whose report shows this mock's traffic if it fails."""
     since = server.reset()
+    used = _Used(server, fixture, since)
+    if node is not None:
+        node.stash.setdefault(_USED, []).append(used)
     watchdog = _Watchdog(settings.timeout, _describe(server, fixture, settings, since))
     try:
         yield server
     finally:
         watchdog.stop()
+        used.end()
     report = server.report(since=since)
     if report["violations"] and not settings.expect_violations:
         raise ContractViolation(report["violations"])
@@ -262,7 +345,8 @@ def letta_mock(
 ) -> Iterator[Any]:
     """A running letta-mockserver, reset for this test (``mockserver.MockServer``)."""
     settings = _Settings(request, letta_mock_settings)
-    yield from _use(_letta_mock_servers.get(settings.config, in_process=False), "letta_mock", settings)
+    server = _letta_mock_servers.get(settings.config, in_process=False)
+    yield from _use(server, "letta_mock", settings, request.node)
 
 
 @pytest.fixture
@@ -271,4 +355,5 @@ def letta_mock_asgi(
 ) -> Iterator[Any]:
     """The same mock served in-process, without a socket (``mockserver._running.inprocess.InProcessMock``)."""
     settings = _Settings(request, letta_mock_settings)
-    yield from _use(_letta_mock_servers.get(settings.config, in_process=True), "letta_mock_asgi", settings)
+    server = _letta_mock_servers.get(settings.config, in_process=True)
+    yield from _use(server, "letta_mock_asgi", settings, request.node)

@@ -21,6 +21,8 @@ from mockserver._control.requestlog import log_request
 
 _BODY_LIMIT = 64 * 1024
 """Bytes of a request body kept in the journal; the rest is cut (the journal is for reading, not replay)."""
+_ANSWER_LIMIT = 4 * 1024
+"""Bytes of an answer's body kept, to read a failed test's traffic; a longer one is cut and ends in "…"."""
 _HEADERS_LIMIT = 64 * 1024
 """Characters of request headers (names and values) kept in the journal; the server itself bounds neither
 their number nor their size, so without a cut a few huge requests would pin their headers in memory."""
@@ -76,6 +78,7 @@ class _Entry:
     cut: bool = False
     override_violations: list[Violation] = field(default_factory=list)
     """How the answer an override gave breaks the contract (the request's own are ``violations``)."""
+    answer: bytes = b""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +97,7 @@ class _Entry:
                 *({**v.as_json(), "source": "override"} for v in self.override_violations),
             ],
             "fault": self.fault,
+            "response_body": self.answer.decode("utf-8", "replace"),
         }
 
 
@@ -129,6 +133,7 @@ class RequestJournal:
         violations: list[Violation] | None = None,
         fault: str | None = None,
         override_violations: list[Violation] | None = None,
+        answer: bytes = b"",
     ) -> None:
         """Journal one request; ``violations`` are the request's, ``override_violations`` those of the
         answer an override gave (both reach the contract report, each marked with its source)."""
@@ -151,6 +156,7 @@ class RequestJournal:
             fault,
             len(body) > _BODY_LIMIT,
             answered,
+            answer if len(answer) <= _ANSWER_LIMIT else answer[:_ANSWER_LIMIT] + "…".encode(),
         )
         self.entries.append(entry)
         if _REQUEST_LOG.isEnabledFor(WARNING if found or answered else INFO):

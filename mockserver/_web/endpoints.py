@@ -269,6 +269,7 @@ def api_endpoint(
             label=op.label,
             violations=violations,
             override_violations=answered,
+            answer=getattr(response, "body", b""),  # a stream has none
         )
         return response
 

@@ -26,6 +26,7 @@ ENTRY_KEYS = {
     "operation_id",
     "violations",
     "fault",
+    "response_body",
 }
 BAD_AGENT = {"requests": [{"agent_id": "agent-1", "messages": [{"role": "user", "content": "hi"}]}]}
 AGENT_PATTERN = "^agent-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
@@ -43,6 +44,7 @@ def test_an_entry_carries_the_request_its_answer_and_its_operation(
     assert set(posted) == ENTRY_KEYS
     assert (posted["method"], posted["path"], posted["query"], posted["status"]) == ("POST", BATCHES, "", 200)
     assert json.loads(posted["body"]) == body
+    assert json.loads(posted["response_body"])["status"] == "created"
     assert posted["headers"]["x-trace"] == "t-1"
     assert posted["headers"]["content-type"] == "application/json"
     assert (posted["operation_id"], posted["violations"], posted["fault"]) == ("create_batch", [], None)

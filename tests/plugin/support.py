@@ -7,6 +7,7 @@ inner session shows is this plugin's doing alone, whatever else the environment 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 import pytest
@@ -28,11 +29,15 @@ def other_plugins() -> list[str]:
     return sorted(names - {PLUGIN})
 
 
-def run_inner(pytester: pytest.Pytester, *args: str, isolated: bool = True) -> pytest.RunResult:
+def run_inner(
+    pytester: pytest.Pytester, *args: str, isolated: bool = True, allow: Sequence[str] = ()
+) -> pytest.RunResult:
     """Run pytest in ``pytester.path`` in a fresh interpreter, warnings as errors (as in this suite).
 
-    ``isolated``: block every other installed plugin; without it the session is a user's, with all.
+    ``isolated``: block every other installed plugin but those ``allow`` names (``"xdist"``);
+    without it the session is a user's, with all.
     """
     pytester.makeini(INNER_INI)
-    blocked = [arg for name in other_plugins() for arg in ("-p", f"no:{name}")] if isolated else []
+    others = [name for name in other_plugins() if name not in allow]
+    blocked = [arg for name in others for arg in ("-p", f"no:{name}")] if isolated else []
     return pytester.runpytest_subprocess("-rA", *blocked, *args, timeout=INNER_TIMEOUT)

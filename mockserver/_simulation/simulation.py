@@ -155,9 +155,8 @@ class Simulation:
         duration = plan.duration if plan.duration is not None else self.job_duration
         record = JobRecord(job_id, created, body, final_status=plan.status or "completed")
         record.final_stop_reason = plan.stop_reason
-        count = len(requests)
-        for index, request in enumerate(requests):
-            finish = created + duration * (index + 1) / count
+        finishes = item_finishes(created, duration, len(requests))
+        for request, finish in zip(requests, finishes, strict=True):
             agent_id = request["agent_id"]
             item = BatchItem(self.new_id("batch_item"), agent_id, _user_text(request), finish)
             item.outcome = dict(plan.items.get(agent_id, {}))
@@ -339,6 +338,17 @@ class Simulation:
     def resume_message_sequence(self) -> None:
         highest = max((m.seq for job in self.jobs.values() for m in job.messages), default=0)
         self._message_seq = itertools.count(highest + 1)
+
+
+def item_finishes(created: float, duration: float, count: int) -> list[float]:
+    """When each of ``count`` items finishes: spread evenly over the batch's own ``running`` interval,
+    the last one at its end, so no item can answer before the batch runs (nor before its user message).
+    """
+    if count == 0:
+        return []
+    running = created + duration * RUNNING_SHARE
+    end = created + duration
+    return [running + (end - running) * (index + 1) / count for index in range(count - 1)] + [end]
 
 
 def _user_text(request: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
 
@@ -154,13 +155,14 @@ class Simulation:
         plan = self.scenarios.for_batch([request["agent_id"] for request in requests])
         duration = plan.duration if plan.duration is not None else self.job_duration
         record = JobRecord(job_id, created, body, final_status=plan.status or "completed")
-        record.final_stop_reason = plan.stop_reason
-        count = len(requests)
-        for index, request in enumerate(requests):
-            finish = created + duration * (index + 1) / count
+        # No batch-level stop reason (the real server never writes one): a failed batch's reason is
+        # its items', each of which ends the way an agent scenario ends one item.
+        failure = _item_failure(plan.status, plan.stop_reason)
+        finishes = item_finishes(created, duration, len(requests))
+        for request, finish in zip(requests, finishes, strict=True):
             agent_id = request["agent_id"]
             item = BatchItem(self.new_id("batch_item"), agent_id, _user_text(request), finish)
-            item.outcome = dict(plan.items.get(agent_id, {}))
+            item.outcome = _failed_item(plan.items.get(agent_id, {}), failure)
             record.items.append(item)
         record.duration = duration
         self._store_job(record, self.batches)
@@ -235,11 +237,7 @@ class Simulation:
             return
         item.done = True
         outcome = item.outcome
-        failed = outcome.get("status") in ("failed", "expired") or (
-            outcome.get("stop_reason") is not None
-            and lifecycle.STOP_REASON_STATUS.get(outcome["stop_reason"]) == "failed"
-        )
-        if failed:
+        if _fails(outcome):
             reason = outcome.get("stop_reason", "error")
             self._add_batch_message(
                 record, item, "assistant", f"Error: the agent stopped ({reason}).", at, error=True
@@ -277,7 +275,7 @@ class Simulation:
         if not (status == "cancelled" and record.body["job_type"] == "batch"):
             record.body["completed_at"] = stamp(at)
         record.body["total_duration_ns"] = ns(at - record.created)
-        if record.final_stop_reason is not None:
+        if record.final_stop_reason is not None and record.body["job_type"] != "batch":
             record.body["stop_reason"] = record.final_stop_reason
         kind = RecordKind.BATCH if record.body["job_type"] == "batch" else RecordKind.JOB
         self.emit(Event.FINISHED, kind, record)
@@ -287,7 +285,12 @@ class Simulation:
         job = self.jobs.get(record_id)
         if job is not None and not lifecycle.is_terminal("job", job.status):
             job.final_status = outcome.get("status", job.final_status)
-            job.final_stop_reason = outcome.get("stop_reason", job.final_stop_reason)
+            if job.body["job_type"] != "batch":
+                job.final_stop_reason = outcome.get("stop_reason", job.final_stop_reason)
+            failure = _item_failure(outcome.get("status"), outcome.get("stop_reason"))
+            for item in job.items:
+                if not item.done:
+                    item.outcome = _failed_item(item.outcome, failure)
             return True
         run = self.runs.get(record_id)
         if run is not None and not run.completed:
@@ -339,6 +342,38 @@ class Simulation:
     def resume_message_sequence(self) -> None:
         highest = max((m.seq for job in self.jobs.values() for m in job.messages), default=0)
         self._message_seq = itertools.count(highest + 1)
+
+
+def _item_failure(status: str | None, stop_reason: str | None) -> dict[str, Any] | None:
+    """How every item of a batch scripted to fail ends: failed, with the scenario's stop reason."""
+    if status != "failed":
+        return None
+    return {"status": "failed", "stop_reason": stop_reason or "error"}
+
+
+def _failed_item(outcome: Mapping[str, Any], failure: dict[str, Any] | None) -> dict[str, Any]:
+    """An item's outcome once its batch fails; an agent scenario's own failure keeps its reason."""
+    if failure is None or _fails(outcome):
+        return dict(outcome)
+    return dict(failure)
+
+
+def _fails(outcome: Mapping[str, Any]) -> bool:
+    return outcome.get("status") in ("failed", "expired") or (
+        outcome.get("stop_reason") is not None
+        and lifecycle.STOP_REASON_STATUS.get(outcome["stop_reason"]) == "failed"
+    )
+
+
+def item_finishes(created: float, duration: float, count: int) -> list[float]:
+    """When each of ``count`` items finishes: spread evenly over the batch's own ``running`` interval,
+    the last one at its end, so no item can answer before the batch runs (nor before its user message).
+    """
+    if count == 0:
+        return []
+    running = created + duration * RUNNING_SHARE
+    end = created + duration
+    return [running + (end - running) * (index + 1) / count for index in range(count - 1)] + [end]
 
 
 def _user_text(request: dict[str, Any]) -> str:

@@ -35,7 +35,7 @@ def _midway(server: MockServer, http: httpx.Client) -> tuple[str, str]:
     created = create_batch(http, AGENT_X, AGENT_Y)
     seeded = server.seed_run(agent_id=AGENT_X)
     server.add_scenario({"next_batches": 2}, status="failed")
-    server.advance(1.0)
+    server.advance(1.1)  # the first of two items answers at 1.05 s, halfway through running
     assert batch(http, created["id"])["status"] == "running"
     assert len(batch_messages(http, created["id"])) == 3  # two questions, one answer
     assert run(http, seeded["id"])["status"] == "running"

@@ -20,6 +20,8 @@ from .conftest import (
 )
 
 BATCHES = "/v1/messages/batches"
+HALF_RUNNING = RUNNING_AFTER + (JOB_DURATION - RUNNING_AFTER) / 2
+"""When the first item of a two-item batch answers: items share the batch's running interval."""
 
 
 def _messages(api: MockApi, batch_id: str, **params: Any) -> list[dict[str, Any]]:
@@ -81,7 +83,7 @@ def test_one_big_advance_applies_each_change_at_its_own_time(api: MockApi) -> No
     assert done["completed_at"] == stamp(t0 + JOB_DURATION)
     assert done["total_duration_ns"] == 2_000_000_000
     dates = [message["created_at"] for message in _messages(api, batch["id"], order="asc")]
-    assert dates == [stamp(t0 + RUNNING_AFTER)] * 2 + [stamp(t0 + 1.0), stamp(t0 + JOB_DURATION)]
+    assert dates == [stamp(t0 + RUNNING_AFTER)] * 2 + [stamp(t0 + HALF_RUNNING), stamp(t0 + JOB_DURATION)]
 
 
 def test_each_item_gets_a_user_message_when_running_and_a_reply_when_it_finishes(api: MockApi) -> None:
@@ -98,13 +100,14 @@ def test_each_item_gets_a_user_message_when_running_and_a_reply_when_it_finishes
     ]
     assert all(m["created_at"] == stamp(t0 + RUNNING_AFTER) for m in users)
 
-    api.advance(1.0 - RUNNING_AFTER)  # the first of two items finishes at half the duration
+    # The first of two items finishes halfway through the batch's running interval.
+    api.advance(HALF_RUNNING - RUNNING_AFTER)
     first_reply = _messages(api, batch["id"], order="asc")[2:]
     assert [(m["role"], m["agent_id"]) for m in first_reply] == [("assistant", AGENT_A)]
-    assert first_reply[0]["created_at"] == stamp(t0 + 1.0)
+    assert first_reply[0]["created_at"] == stamp(t0 + HALF_RUNNING)
     assert api.batch(batch["id"])["status"] == "running"
 
-    api.advance(1.0)
+    api.advance(JOB_DURATION - HALF_RUNNING)
     messages = _messages(api, batch["id"], order="asc")
     assert [(m["role"], m["agent_id"]) for m in messages] == [
         ("user", AGENT_A),

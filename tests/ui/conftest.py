@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -47,12 +47,13 @@ def context(playwright_driver: Playwright, tmp_path: Path) -> Iterator[BrowserCo
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Page:
+def page(context: BrowserContext) -> Iterator[Page]:
+    """The browser's page; a script error on it fails the test (at teardown, if nothing else did)."""
     found = context.pages[0] if context.pages else context.new_page()
-    errors: list[Any] = []
-    found.on("pageerror", errors.append)
-    found.errors = errors  # type: ignore[attr-defined]
-    return found
+    errors: list[str] = []
+    found.on("pageerror", lambda error: errors.append(str(error)))
+    yield found
+    assert errors == [], errors
 
 
 @pytest.fixture(scope="module")

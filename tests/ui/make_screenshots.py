@@ -1,4 +1,4 @@
-"""Take the dashboard screenshots of docs/images/ (not a test): ``.venv/bin/python tests/ui/make_screenshots.py``.
+"""Take the dashboard screenshots of docs/images/ (not a test): `python tests/ui/make_screenshots.py`.
 
 A manual-clock mock is given a few batches (some with callbacks to a local receiver, one scripted
 to fail), a run, a scenario, a fault and a request that breaks the contract; each main view is
@@ -17,9 +17,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from callbacks.support import Receiver, Reply  # noqa: E402
-from ui.support import AGENT_A, AGENT_B, CHROMIUM, FLAGS, missing_browser  # noqa: E402
 
 from mockserver import MockServer  # noqa: E402
+from ui.support import AGENT_A, AGENT_B, CHROMIUM, FLAGS, missing_browser  # noqa: E402
 
 AGENT_C = "agent-99999999-8888-4777-a666-555544443333"
 

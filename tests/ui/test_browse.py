@@ -9,10 +9,13 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
+from cli.support import serving
 
 from mockserver import MockServer
 from mockserver._simulation.records import stamp
@@ -262,3 +265,17 @@ def test_with_a_token_the_page_needs_it_and_the_link_trades_it_for_a_cookie(toke
     wrong_cookie = tokened.get("/_mock/records", headers={"Cookie": "letta_mock_token=guess"})
     assert wrong_cookie.status_code == 401
     assert tokened.get("/_mock/records", headers={"X-Letta-Mock-Token": TOKEN}).status_code == 200
+
+
+def test_the_start_up_lines_print_the_dashboard_and_its_token_link(tmp_path: Path) -> None:
+    """The link a person clicks: beside the API's URL, carrying the token (quoted) when one is set."""
+    with serving(tmp_path, "serve", "--port", "0", "--control-token", TOKEN) as served:
+        link = f"{served.url}/_mock/ui?token={quote(TOKEN, safe='')}"
+        with httpx.Client(timeout=10) as browser:
+            page = browser.get(link, follow_redirects=True)
+            assert page.status_code == 200
+            assert str(page.url) == f"{served.url}/_mock/ui"
+            assert browser.get(f"{served.url}/_mock/clock").status_code == 200
+    lines = served.stdout.splitlines()
+    api = lines.index(f"  API:      {served.url}/v1/")
+    assert lines[api + 1] == f"  UI:       {link} (live dashboard)"

@@ -137,7 +137,7 @@ _ROUTES: tuple[tuple[str, str, str, str | None, str], ...] = (
         "One batch, run or job: body, items, messages, steps, callbacks",
     ),
 )
-_READS_QUERY = frozenset({"requests", "report", "records", "record"})
+_READS_QUERY = frozenset({"requests", "report", "records", "record", "callback_journal"})
 
 
 def _with_payload(handler: Callable[[Any], Any], payload: Any, _query: Query) -> Any:
@@ -193,11 +193,15 @@ class Control:
             found.append(ControlRoute(method, path, call, payload, summary))
         return found
 
-    def callback_journal(self) -> JsonReply:
-        """Every callback attempt, oldest first (bounded by ``--journal-size``)."""
+    def callback_journal(self, query: Query) -> JsonReply:
+        """Every callback attempt, oldest first (bounded by ``--journal-size``); ``limit``: the newest N."""
         journal = self.callbacks
         entries = list(journal.journal) if journal is not None else []
-        return JsonReply({"callbacks": entries, "pending": journal.pending() if journal is not None else 0})
+        limit = _int_param(query, "limit")
+        if limit:
+            entries = entries[-limit:]
+        pending = journal.pending() if journal is not None else 0
+        return JsonReply({"callbacks": entries, "pending": pending})
 
     def validate(self, schema_name: str, payload: Any) -> None:
         problems = self.schemas.violations(f"/$defs/{schema_name}", payload, ("body",))

@@ -279,3 +279,21 @@ def test_the_start_up_lines_print_the_dashboard_and_its_token_link(tmp_path: Pat
     lines = served.stdout.splitlines()
     api = lines.index(f"  API:      {served.url}/v1/")
     assert lines[api + 1] == f"  UI:       {link} (live dashboard)"
+
+
+def test_the_callback_journal_keeps_its_shape_and_takes_a_limit(manual: httpx.Client) -> None:
+    """The dashboard asks for the newest 200 attempts; refused URLs make attempts without a receiver."""
+    for n in range(3):
+        manual.post(
+            "/v1/messages/batches",
+            json={"requests": [{"agent_id": AGENT_A}], "callback_url": f"ftp://127.0.0.1/{n}"},
+        )
+    manual.post("/_mock/clock/advance", json={"seconds": 5})
+    every = manual.get("/_mock/callbacks").json()
+    assert set(every) == {"callbacks", "pending"}
+    assert len(every["callbacks"]) == 3
+    newest = manual.get("/_mock/callbacks", params={"limit": 2}).json()
+    assert newest["callbacks"] == every["callbacks"][-2:]
+    refused = manual.get("/_mock/callbacks", params={"limit": "-1"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["query", "limit"]

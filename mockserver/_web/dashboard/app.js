@@ -310,10 +310,10 @@ async function refreshDetail() {
 // -- callbacks ----------------------------------------------------------------------------
 
 async function refreshCallbacks() {
-  const data = await call("GET", "/_mock/callbacks");
+  const data = await call("GET", "/_mock/callbacks?limit=200");
   if (unchanged("callbacks", data)) return;
-  const attempts = data.callbacks.slice(-200).reverse();
-  $("callbacks-pending").textContent = `${data.callbacks.length} attempt(s), ${data.pending} pending`;
+  const attempts = data.callbacks.slice().reverse();
+  $("callbacks-pending").textContent = `${data.pending} pending; newest first, the last 200 attempts`;
   $("callbacks-empty").hidden = attempts.length > 0;
   $("callbacks").tBodies[0].replaceChildren(...attempts.map((attempt) => {
     const row = attemptRow(attempt);

@@ -213,7 +213,13 @@ function page(direction) {
 
 // -- the detail panel ---------------------------------------------------------------------
 
+// The panel opens under the header, whose clock buttons stay in reach (the header wraps on narrow screens).
+function placeDetail() {
+  $("detail").style.top = `${document.querySelector("header").getBoundingClientRect().height}px`;
+}
+
 function openDetail(id) {
+  placeDetail();
   state.detail = id;
   delete state.seen.detail;
   delete state.seen.records;
@@ -229,7 +235,8 @@ function closeDetail() {
 }
 
 function section(title, ...content) {
-  return el("section", { class: "detail-section" }, el("h3", { text: title }), ...content);
+  const name = title.split(" ")[0].toLowerCase();
+  return el("section", { class: "detail-section", dataset: { section: name } }, el("h3", { text: title }), ...content);
 }
 
 function messageList(messages, total) {
@@ -589,6 +596,7 @@ function start() {
   $("fault-form").addEventListener("submit", (event) => submitSpec(event, "/_mock/faults", faultPayload, "fault"));
   $("clear-scenarios").addEventListener("click", () => clearAll("/_mock/scenarios", "scenario"));
   $("clear-faults").addEventListener("click", () => clearAll("/_mock/faults", "fault"));
+  window.addEventListener("resize", placeDetail);
   statusOptions();
   refresh();
   setInterval(refresh, POLL_MS);

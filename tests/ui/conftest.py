@@ -22,8 +22,9 @@ ServerFactory = Callable[..., MockServer]
 @pytest.fixture(scope="session")
 def playwright_driver() -> Iterator[Playwright]:
     require_browser(missing_browser(), ci=in_ci())
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=WAIT_MS)  # the page polls once a second, on a machine that may be busy
     with sync_playwright() as driver:
         yield driver
 

@@ -552,8 +552,13 @@ function show(tab) {
 }
 
 let running = null;
+let again = false;
 async function refresh() {
-  if (running) return running;
+  if (running) {
+    // A click during a poll: look once more when it ends, so the page shows what the click did.
+    again = true;
+    return running;
+  }
   running = (async () => {
     try {
       await refreshClock();
@@ -568,6 +573,10 @@ async function refresh() {
       notify(`cannot reach the mock: ${error.message}`, true);
     } finally {
       running = null;
+      if (again) {
+        again = false;
+        refresh();
+      }
     }
   })();
   return running;

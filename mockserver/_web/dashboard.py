@@ -25,6 +25,8 @@ PATH = "/_mock/ui"
 _ASSETS = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
+    "util.js": "text/javascript; charset=utf-8",
+    "views.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 # The page builds its DOM with textContent: the policy is a second line should that ever slip.

@@ -215,14 +215,15 @@ def test_the_page_and_assets_ship_in_the_package_with_a_strict_policy(manual: ht
     assert "script-src 'self'" in policy
     assert "default-src 'none'" in policy
     assert page.headers["x-content-type-options"] == "nosniff"
-    assert '<script src="/_mock/ui/app.js" defer></script>' in page.text
+    assert '<script type="module" src="/_mock/ui/app.js"></script>' in page.text
     assert "http://" not in page.text  # nothing fetched from elsewhere
     assert "https://" not in page.text
-    script = manual.get("/_mock/ui/app.js")
-    assert script.headers["content-type"] == "text/javascript; charset=utf-8"
-    assert "innerHTML" not in script.text
-    assert "https://" not in script.text
-    assert "http://" not in script.text
+    for name in ("app.js", "util.js", "views.js"):
+        script = manual.get(f"/_mock/ui/{name}")
+        assert script.headers["content-type"] == "text/javascript; charset=utf-8"
+        assert "innerHTML" not in script.text
+        assert "https://" not in script.text
+        assert "http://" not in script.text
     assert manual.get("/_mock/ui/style.css").headers["content-type"] == "text/css; charset=utf-8"
     assert manual.get("/_mock/ui/other.js").status_code == 404
     assert manual.post("/_mock/ui").status_code == 405

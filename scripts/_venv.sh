@@ -33,4 +33,16 @@ if [ ! -f "$VENV/.installed-test-$_hash" ] && { [ "$_want" = test ] || [ ! -f "$
   rm -f "$VENV"/.installed-*
   touch "$VENV/.installed-$_want-$_hash"
 fi
+# The dashboard's browser tests (tests/ui) drive the system's chromium through Playwright, which
+# never downloads a browser of its own here. Installed once, when missing, for the test extra.
+if [ "$_want" = test ] && [ -z "${LETTA_MOCK_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "installing chromium (Debian package) for the dashboard's browser tests" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
+  else
+    echo "warning: no /usr/bin/chromium; install Debian's chromium package for tests/ui" \
+      "(they skip without it, and fail under CI=true)" >&2
+  fi
+fi
 export LETTA_SDK_LATEST_DIR="${LETTA_SDK_LATEST_DIR:-$VENV/sdk-latest}"

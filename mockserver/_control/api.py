@@ -23,6 +23,7 @@ from mockserver._contract.parsing import batch_requests
 from mockserver._contract.resources import CONTROL_SCHEMA_FILE, data_dir
 from mockserver._contract.spec import default_table, ref_pointer
 from mockserver._contract.validation import SchemaSet, Violation
+from mockserver._control import browse
 from mockserver._control.callbacks import CallbackDispatcher
 from mockserver._control.faults import Faults
 from mockserver._control.journal import RequestJournal
@@ -122,8 +123,22 @@ _ROUTES: tuple[tuple[str, str, str, str | None, str], ...] = (
     ("GET", "/_mock/report", "report", None, "Exercised operations and contract violations"),
     ("GET", "/_mock/state", "state", None, "The whole simulated state as JSON"),
     ("PUT", "/_mock/state", "restore_state", "StateSnapshot", "Restore a state taken with GET /_mock/state"),
+    (
+        "GET",
+        "/_mock/records",
+        "records",
+        None,
+        "A page of stored batches, runs or jobs, newest first, with timelines (the dashboard's lists)",
+    ),
+    (
+        "GET",
+        "/_mock/record",
+        "record",
+        None,
+        "One batch, run or job: body, items, messages, steps, callbacks",
+    ),
 )
-_READS_QUERY = frozenset({"requests", "report"})
+_READS_QUERY = frozenset({"requests", "report", "records", "record", "callback_journal"})
 
 
 def _with_payload(handler: Callable[[Any], Any], payload: Any, _query: Query) -> Any:
@@ -179,11 +194,15 @@ class Control:
             found.append(ControlRoute(method, path, call, payload, summary))
         return found
 
-    def callback_journal(self) -> JsonReply:
-        """Every callback attempt, oldest first (bounded by ``--journal-size``)."""
+    def callback_journal(self, query: Query) -> JsonReply:
+        """Every callback attempt, oldest first (bounded by ``--journal-size``); ``limit``: the newest N."""
         journal = self.callbacks
         entries = list(journal.journal) if journal is not None else []
-        return JsonReply({"callbacks": entries, "pending": journal.pending() if journal is not None else 0})
+        limit = _int_param(query, "limit")
+        if limit:
+            entries = entries[-limit:]
+        pending = journal.pending() if journal is not None else 0
+        return JsonReply({"callbacks": entries, "pending": pending})
 
     def validate(self, schema_name: str, payload: Any) -> None:
         problems = self.schemas.violations(f"/$defs/{schema_name}", payload, ("body",))
@@ -304,6 +323,19 @@ class Control:
             # The payload matched its schema but is no snapshot of this server: a bad request.
             raise BadRequest(str(exc)) from None
         return self.state()
+
+    def records(self, query: Query) -> JsonReply:
+        try:
+            return JsonReply(browse.page(self._stateful(), query))
+        except browse.BrowseError as exc:
+            raise RequestInvalid(None, [exc.violation]) from None
+
+    def record(self, query: Query) -> JsonReply:
+        attempts = self.callbacks.journal if self.callbacks is not None else ()
+        try:
+            return JsonReply(browse.detail(self._stateful(), query.get("id", ""), attempts))
+        except browse.BrowseError as exc:
+            raise RequestInvalid(None, [exc.violation]) from None
 
     def seed_run(self, payload: Mapping[str, Any]) -> JsonReply:
         sim = self._stateful()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import quote
 
 from mockserver._version import __version__
 
@@ -47,10 +48,13 @@ def index(mode: str) -> dict[str, Any]:
     }
 
 
-def startup_lines(url: str) -> list[str]:
-    """The URLs printed under the ``listening on`` line."""
+def startup_lines(url: str, token: str | None = None) -> list[str]:
+    """The URLs printed under the ``listening on`` line; with a control token, the dashboard's link
+    carries it once (the page sets a cookie from it and drops it from the address)."""
+    dashboard = f"{url}/_mock/ui" + (f"?token={quote(token, safe='')}" if token else "")
     return [
         f"  API:      {url}/v1/",
+        f"  UI:       {dashboard} (live dashboard)",
         f"  OpenAPI:  {url}/openapi.json (the API and the control API /_mock)",
         f"  Report:   {url}/_mock/report (what was exercised, every contract violation)",
         f"  Docs:     {LETTA_DOCS}",

@@ -102,7 +102,7 @@ def serve(config: Config) -> int:
     # Tools and tests read the first line for the URL: it stays first and keeps its shape.
     print(f"letta-mockserver listening on {url} (mode={config.mode}, validation={config.validation})")
     if not config.quiet:
-        print("\n".join(startup_lines(url)))
+        print("\n".join(startup_lines(url, config.control_token)))
     sys.stdout.flush()
     if not is_loopback(config.host) and config.control_token is None:
         print(

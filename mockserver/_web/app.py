@@ -35,6 +35,7 @@ from mockserver._control.requestlog import index, log_unrouted
 from mockserver._simulation.clock import make_clock
 from mockserver._simulation.observers import Event
 from mockserver._simulation.simulation import Simulation
+from mockserver._web.dashboard import dashboard_routes
 from mockserver._web.endpoints import (
     ApiContext,
     OrjsonResponse,
@@ -191,7 +192,7 @@ def _other_routes(config: Config, parts: Parts, table: OperationTable) -> list[R
         Route(path, control_endpoint(methods, parts.control, config.control_token), methods=list(methods))
         for path, methods in by_path.items()
     ]
-    return routes
+    return routes + dashboard_routes(config.control_token)
 
 
 def create_app(config: Config | None = None, *, table: OperationTable | None = None) -> Any:

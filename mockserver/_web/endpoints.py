@@ -166,10 +166,20 @@ def check_api_key(request: Request, key: str | None) -> None:
         raise Unauthorized("Unauthorized")
 
 
+TOKEN_COOKIE = "letta_mock_token"
+"""Set by the dashboard's ``?token=`` link (HttpOnly, SameSite=Strict): the page's own requests carry it."""
+
+
 def check_control_access(request: Request, token: str | None) -> None:
-    """The control API answers loopback callers only, or, with a token, whoever presents it."""
+    """The control API answers loopback callers only, or, with a token, whoever presents it
+    (header, bearer, or the dashboard's cookie)."""
     if token is not None:
-        offered = request.headers.get("x-letta-mock-token") or _bearer(request) or ""
+        offered = (
+            request.headers.get("x-letta-mock-token")
+            or _bearer(request)
+            or request.cookies.get(TOKEN_COOKIE)
+            or ""
+        )
         if not hmac.compare_digest(offered.encode(), token.encode()):
             raise Unauthorized("the control API needs the control token (header X-Letta-Mock-Token)")
         return

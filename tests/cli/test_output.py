@@ -34,9 +34,10 @@ def test_start_up_prints_the_useful_urls_after_the_first_line(tmp_path: Path) ->
     first, *rest = served.stdout.splitlines()
     assert first == f"letta-mockserver listening on {url} (mode=stateless, validation=strict)"
     assert rest[0] == f"  API:      {url}/v1/"
-    assert rest[1].startswith(f"  OpenAPI:  {url}/openapi.json")
-    assert rest[2].startswith(f"  Report:   {url}/_mock/report")
-    assert rest[3].startswith("  Docs:     https://")
+    assert rest[1] == f"  UI:       {url}/_mock/ui (live dashboard)"
+    assert rest[2].startswith(f"  OpenAPI:  {url}/openapi.json")
+    assert rest[3].startswith(f"  Report:   {url}/_mock/report")
+    assert rest[4].startswith("  Docs:     https://")
     assert "ERROR" not in served.stderr
 
 

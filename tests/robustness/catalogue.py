@@ -612,7 +612,7 @@ def api_cases() -> Iterator[Case]:
 
 # -- the control API -------------------------------------------------------------------------------
 
-_STATEFUL_ONLY = frozenset({"/_mock/clock", "/_mock/state"})
+_STATEFUL_ONLY = frozenset({"/_mock/clock", "/_mock/state", "/_mock/records"})
 _CONTROL_BASES: dict[str, dict[str, Any]] = {
     "ClockAdvance": {"seconds": 1},
     "RunSeed": {"agent_id": AGENT},

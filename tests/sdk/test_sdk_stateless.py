@@ -243,7 +243,7 @@ def test_lenient_server_answers_generator_placeholders(lenient_client: Letta) ->
         requests=[{"agent_id": "agent_id", "messages": [{"role": "user", "content": "string"}]}],
         callback_url="https://example.com",
     )
-    assert created.callback_url == "https://example.com"
+    assert created.callback_url == "https://example.com/"  # HttpUrl normal form
     assert created.status == "running"
     assert sdk.batches.retrieve("batch_id").id == "batch_id"
     # `limit=0` means "no limit" on the real batches list.

@@ -181,7 +181,9 @@ def test_a_run_in_detail_with_its_messages_and_steps(manual: httpx.Client) -> No
 
 
 def test_a_cancelled_batch_that_never_ran_has_no_running_step(manual: httpx.Client) -> None:
-    made = manual.post("/v1/messages/batches", json={"requests": [{"agent_id": AGENT_A}]}).json()
+    made = manual.post(
+        "/v1/messages/batches", json={"requests": [{"agent_id": AGENT_A, "input": "hi"}]}
+    ).json()
     assert manual.patch(f"/v1/messages/batches/{made['id']}/cancel").status_code == 200
     detail = manual.get("/_mock/record", params={"id": made["id"]}).json()
     assert [step["status"] for step in detail["timeline"]] == ["created", "cancelled"]
@@ -283,11 +285,14 @@ def test_the_start_up_lines_print_the_dashboard_and_its_token_link(tmp_path: Pat
 
 
 def test_the_callback_journal_keeps_its_shape_and_takes_a_limit(manual: httpx.Client) -> None:
-    """The dashboard asks for the newest 200 attempts; refused URLs make attempts without a receiver."""
+    """The dashboard asks for the newest 200 attempts; refused connections make attempts."""
     for n in range(3):
         manual.post(
             "/v1/messages/batches",
-            json={"requests": [{"agent_id": AGENT_A}], "callback_url": f"ftp://127.0.0.1/{n}"},
+            json={
+                "requests": [{"agent_id": AGENT_A, "input": "hi"}],
+                "callback_url": f"http://127.0.0.1:9/{n}",
+            },
         )
     manual.post("/_mock/clock/advance", json={"seconds": 5})
     every = manual.get("/_mock/callbacks").json()

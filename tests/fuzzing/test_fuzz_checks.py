@@ -119,7 +119,7 @@ def test_an_empty_stateful_mock_gets_its_by_id_200_bodies_validated() -> None:
 @pytest.mark.slow
 def test_cancel_and_delete_never_touch_records_the_fuzzer_did_not_create() -> None:
     with MockServer(mode="stateful", clock="manual") as server:
-        body = {"requests": [{"agent_id": "agent-00000000-0000-4000-8000-000000000000"}]}
+        body = {"requests": [{"agent_id": "agent-00000000-0000-4000-8000-000000000000", "input": "hi"}]}
         theirs = httpx.post(server.url + "/v1/messages/batches", json=body).json()["id"]
         result = fuzz(
             "--base-url",

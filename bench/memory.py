@@ -7,6 +7,9 @@ Sections (``--only``, comma-separated):
   allocation site, over 5,000 batches);
 - ``store``: ``--soak`` one-request batches through one ``Simulation`` with the default retention limit,
   RSS sampled as it goes (the store alone, fast);
+- ``scale`` (issue 15 item 6): the store's part of a list request (``page(limit=10)`` and its bodies)
+  with ``--small`` and ``--large`` stored batches, and snapshot (+ JSON) and restore (JSON +) of
+  ``--snapshot-records`` finished one-request batches;
 - ``server``: a real server process (system clock, ``--job-duration 0.05``) under ``--server-creates``
   POSTs from ``--connections`` keep-alive connections, its RSS sampled as it goes (minutes).
 
@@ -19,6 +22,7 @@ import argparse
 import gc
 import http.client
 import json
+import math
 import platform
 import subprocess
 import sys
@@ -31,13 +35,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
+
 from bench import procs
 from mockserver._simulation.clock import ManualClock
 from mockserver._simulation.retention import DEFAULT_MAX_RECORDS
 from mockserver._simulation.simulation import Simulation
+from mockserver._simulation.snapshot import restore, snapshot
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("bytes", "store", "server")
+SECTIONS = ("bytes", "store", "scale", "server")
 AGENTS = [f"agent-0a1b2c3d-4e5f-4a6b-9c7d-8e9fa0b1c{index:03d}" for index in range(100)]
 PACE = 1 / 5_000
 """Simulated seconds between two creates: ~5k creates/s, as the server manages, so the schedule holds
@@ -134,6 +141,45 @@ def section_store(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _filled(count: int) -> Simulation:
+    sim = Simulation(ManualClock(1_700_000_000.0), max_records=0)
+    _fill(sim, count, 1)
+    return sim
+
+
+def _page_us(sim: Simulation, rounds: int = 2_000) -> float:
+    best = math.inf
+    for _ in range(5):
+        began = time.perf_counter()
+        for _ in range(rounds):
+            [record.body for record in sim.batches.page(order="desc", limit=10)]
+        best = min(best, (time.perf_counter() - began) / rounds)
+    return best * 1e6
+
+
+def section_scale(args: argparse.Namespace) -> dict[str, Any]:
+    small = _page_us(_filled(args.small))
+    large_sim = _filled(args.large)
+    large = _page_us(large_sim)
+    del large_sim
+    gc.collect()
+    sim = _filled(args.snapshot_records)
+    began = time.perf_counter()
+    text = orjson.dumps(snapshot(sim))
+    taken = time.perf_counter() - began
+    began = time.perf_counter()
+    restore(Simulation(ManualClock(1_700_000_000.0), max_records=0), orjson.loads(text))
+    restored = time.perf_counter() - began
+    return {
+        "list_page_us": {f"{args.small:,}": round(small, 2), f"{args.large:,}": round(large, 2)},
+        "list_ratio": round(large / small, 2),
+        "snapshot_records": args.snapshot_records,
+        "snapshot_s": round(taken, 2),
+        "restore_s": round(restored, 2),
+        "snapshot_mib": round(len(text) / 2**20, 1),
+    }
+
+
 def _post_batches(url: str, count: int, done: list[int], stop: threading.Event) -> None:
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
@@ -200,6 +246,14 @@ def markdown(data: dict[str, Any]) -> str:
             *(f"| `{row['site']}` | {row['bytes']:.0f} |" for row in b["sites_per_one_request_batch"]),
             "",
         ]
+    if "scale" in data:
+        c = data["scale"]
+        lines += [
+            f"- list page (store part): {c['list_page_us']} us, ratio {c['list_ratio']}x",
+            f"- snapshot of {c['snapshot_records']:,} records: {c['snapshot_s']} s ({c['snapshot_mib']} MiB),"
+            f" restore {c['restore_s']} s",
+            "",
+        ]
     for name in ("store", "server"):
         if name in data:
             s = data[name]
@@ -219,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--creates", type=int, default=200_000)
     parser.add_argument("--big-creates", type=int, default=2_000)
     parser.add_argument("--soak", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--snapshot-records", type=int, default=100_000)
     parser.add_argument("--server-creates", type=int, default=300_000)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--sample-seconds", type=float, default=5.0)
@@ -232,7 +289,12 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, Python {platform.python_version()}",
     }
-    runners = {"bytes": section_bytes, "store": section_store, "server": section_server}
+    runners = {
+        "bytes": section_bytes,
+        "store": section_store,
+        "scale": section_scale,
+        "server": section_server,
+    }
     for name in sections:
         print(f"bench memory: section {name}", file=sys.stderr)
         data[name] = runners[name](args)

@@ -175,19 +175,31 @@ class JobRecord:
     def item_finish(self, index: int) -> float:
         return item_finish(self.created, self.duration, len(self.items), index)
 
-    def message_list(self) -> list[MessageRecord]:
+    def item_ids(self) -> list[str]:
+        return [self.item_id(index) for index in range(len(self.items))]
+
+    def message_keys(self) -> list[tuple[int, str]]:
+        """``(item index, role)`` of each message there is, oldest first (what ``message_list`` renders)."""
+        if not self.ran:
+            return []
+        users = [(index, "user") for index in range(len(self.items))]
+        return users + [(index, "assistant") for index in range(self.answered)]
+
+    def message_list(self, item_ids: list[str] | None = None) -> list[MessageRecord]:
         """The batch's messages, oldest first: every user message when it ran, then each answer."""
         if not self.ran or not self.items:
             return []
+        item_ids = item_ids or self.item_ids()
         count = len(self.items)
         running = stamp(self.created + self.duration * RUNNING_SHARE)
         found = []
         for index, (agent_id, user_text, _) in enumerate(self.items):
-            found.append(self._message(index, "user", agent_id, user_text, running, index + 1))
+            found.append(self._message(index, "user", agent_id, user_text, running, index + 1, item_ids))
         for index in range(self.answered):
             text, error = reply_of(self.items[index])
             at = stamp(self.item_finish(index))
-            message = self._message(index, "assistant", self.items[index][0], text, at, count + index + 1)
+            agent_id = self.items[index][0]
+            message = self._message(index, "assistant", agent_id, text, at, count + index + 1, item_ids)
             if error:
                 message.body["is_err"] = True
             found.append(message)
@@ -200,10 +212,12 @@ class JobRecord:
             collection.add(message)
         return collection
 
-    def _message(self, index: int, role: str, agent_id: str, text: str, at: str, seq: int) -> MessageRecord:
+    def _message(
+        self, index: int, role: str, agent_id: str, text: str, at: str, seq: int, item_ids: list[str]
+    ) -> MessageRecord:
         message_id = self.message_id(index, role)
         body = internal_message(
-            message_id, agent_id=agent_id, role=role, text=text, at=at, batch_item_id=self.item_id(index)
+            message_id, agent_id=agent_id, role=role, text=text, at=at, batch_item_id=item_ids[index]
         )
         return MessageRecord(message_id, seq, body)
 

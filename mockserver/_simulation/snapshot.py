@@ -40,6 +40,7 @@ def _messages(collection: Collection[MessageRecord]) -> list[dict[str, Any]]:
 
 def _job_json(job: JobRecord) -> dict[str, Any]:
     """A job as snapshots have always written it; a batch's items and messages are derived, not stored."""
+    item_ids = job.item_ids()
     return {
         "created": job.created,
         "body": job.body,
@@ -48,7 +49,7 @@ def _job_json(job: JobRecord) -> dict[str, Any]:
         "duration": job.duration,
         "items": [
             {
-                "id": job.item_id(index),
+                "id": item_ids[index],
                 "agent_id": agent_id,
                 "user_text": user_text,
                 "finish_at": job.item_finish(index),
@@ -57,7 +58,7 @@ def _job_json(job: JobRecord) -> dict[str, Any]:
             }
             for index, (agent_id, user_text, outcome) in enumerate(job.items)
         ],
-        "messages": _messages(job.messages),
+        "messages": [{"id": m.id, "seq": m.seq, "body": m.body} for m in job.message_list(item_ids)],
     }
 
 
@@ -164,8 +165,8 @@ def _job(data: dict[str, Any]) -> JobRecord:
     # A snapshot from before ids were derived names them its own way: keep its names.
     renamed = {record.item_id(index): str(i["id"]) for index, i in enumerate(data["items"])}
     renamed.update(
-        (derived.id, str(stored_id))
-        for derived, (stored_id, _) in zip(record.message_list(), messages, strict=False)
+        (record.message_id(index, role), str(stored_id))
+        for (index, role), (stored_id, _) in zip(record.message_keys(), messages, strict=False)
     )
     renamed = {derived: stored for derived, stored in renamed.items() if derived != stored}
     record.renamed = renamed or None

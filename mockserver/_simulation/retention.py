@@ -25,12 +25,15 @@ class Retention:
         self._evict = evict
         self._stored = stored
         self._finished: deque[Any] = deque()
-        self._evicted_ids: dict[str, None] = {}
+        # A deque and a set: popping the oldest id from a dict would rescan the deleted slots before it.
+        self._evicted_order: deque[str] = deque()
+        self._evicted_ids: set[str] = set()
         self.evicted = 0
         """How many records the limit has evicted since the last reset."""
 
     def clear(self) -> None:
         self._finished.clear()
+        self._evicted_order.clear()
         self._evicted_ids.clear()
         self.evicted = 0
 
@@ -48,9 +51,10 @@ class Retention:
             record = self._finished.popleft()
             if self._evict(record):
                 self.evicted += 1
-                self._evicted_ids[record.id] = None
-                if len(self._evicted_ids) > self.max_records:
-                    del self._evicted_ids[next(iter(self._evicted_ids))]
+                self._evicted_order.append(record.id)
+                self._evicted_ids.add(record.id)
+                if len(self._evicted_order) > self.max_records:
+                    self._evicted_ids.discard(self._evicted_order.popleft())
 
     def was_evicted(self, record_id: str) -> bool:
         return record_id in self._evicted_ids

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from mockserver._contract.validation import LEVELS, Level
 from mockserver._simulation.clock import CLOCK_KINDS, ClockKind
+from mockserver._simulation.retention import DEFAULT_MAX_RECORDS
 
 Mode = Literal["stateless", "stateful"]
 MODES: tuple[Mode, ...] = ("stateless", "stateful")
@@ -277,6 +278,17 @@ class Config:
                 value_rule="a frozenset of host names",
             )
         },
+    )
+    max_records: int = field(
+        default=DEFAULT_MAX_RECORDS,
+        metadata=_integer(
+            0,
+            1_000_000_000,
+            "stored batches, jobs and runs kept (stateful); past it the first finished are evicted (never one"
+            " still running) and their ids answer 404 saying so; 0 keeps everything",
+            "behaviour",
+            metavar="N",
+        ),
     )
     journal_size: int = field(
         default=1000,

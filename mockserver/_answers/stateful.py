@@ -92,15 +92,20 @@ class StatefulBackend:
         job_id = request.path[param]
         record = self.sim.jobs.get(job_id)
         if record is None:
-            raise NotFound(f"Job not found with id='{job_id}'")
+            raise NotFound(f"Job not found with id='{job_id}'" + self._evicted(job_id))
         return record
 
     def _run(self, request: ParsedRequest) -> RunRecord:
         run_id = request.path["run_id"]
         record = self.sim.runs.get(run_id)
         if record is None:
-            raise NotFound(f"Run not found with id='{run_id}'")
+            raise NotFound(f"Run not found with id='{run_id}'" + self._evicted(run_id))
         return record
+
+    def _evicted(self, record_id: str) -> str:
+        if not self.sim.was_evicted(record_id):
+            return ""
+        return f" (evicted by the mock's retention limit, --max-records {self.sim.max_records})"
 
     @staticmethod
     def _page(

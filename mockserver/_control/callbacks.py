@@ -211,10 +211,7 @@ class CallbackDispatcher:
             if error is None
             else f"Failed to dispatch callback for {noun} {delivery.record.id} to {delivery.url}: {error}"
         )
-        body = delivery.record.body
-        body["callback_sent_at"] = stamp(started)
-        body["callback_status_code"] = status
-        body["callback_error"] = message
+        delivery.record.record_callback(stamp(started), status, message)
         entry = {
             "kind": delivery.kind,
             "id": delivery.record.id,

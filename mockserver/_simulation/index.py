@@ -35,6 +35,9 @@ class Collection(Generic[R]):
     def __init__(self) -> None:
         self._by_id: dict[str, R] = {}
         self._keys: list[tuple[int, str]] = []
+        self._head = 0
+        """Keys before this index were removed from the front (the retention limit evicts the oldest):
+        deleting ``_keys[0]`` would move the whole list each time, so they are dropped in bulk."""
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -44,7 +47,7 @@ class Collection(Generic[R]):
 
     def __iter__(self) -> Iterator[R]:
         """Oldest first."""
-        return (self._by_id[key[1]] for key in self._keys)
+        return (self._by_id[key[1]] for key in self._keys[self._head :])
 
     def get(self, record_id: str) -> R | None:
         return self._by_id.get(record_id)
@@ -54,28 +57,36 @@ class Collection(Generic[R]):
             raise ValueError(f"duplicate id {record.id!r}")
         self._by_id[record.id] = record
         key = record.sort_key
-        if not self._keys or self._keys[-1] < key:
+        if len(self._keys) == self._head or self._keys[-1] < key:
             self._keys.append(key)
         else:
-            insort(self._keys, key)
+            insort(self._keys, key, self._head)
         return record
 
     def remove(self, record_id: str) -> R | None:
         record = self._by_id.pop(record_id, None)
-        if record is not None:
-            index = bisect_left(self._keys, record.sort_key)
+        if record is None:
+            return None
+        index = bisect_left(self._keys, record.sort_key, self._head)
+        if index > self._head:
             del self._keys[index]
+            return record
+        self._head += 1
+        if self._head >= 1024 and self._head * 2 >= len(self._keys):
+            del self._keys[: self._head]
+            self._head = 0
         return record
 
     def clear(self) -> None:
         self._by_id.clear()
         self._keys.clear()
+        self._head = 0
 
     def _position(self, name: str, record_id: str) -> int:
         record = self._by_id.get(record_id)
         if record is None:
             raise UnknownCursor(name, record_id)
-        return bisect_left(self._keys, record.sort_key)
+        return bisect_left(self._keys, record.sort_key, self._head) - self._head
 
     def page(
         self,
@@ -90,9 +101,10 @@ class Collection(Generic[R]):
 
         A cursor naming no record raises :class:`UnknownCursor`; the caller decides what that means.
         """
+        head = self._head
         return select(
-            len(self._keys),
-            lambda index: self._by_id[self._keys[index][1]],
+            len(self._keys) - head,
+            lambda index: self._by_id[self._keys[head + index][1]],
             order=order,
             after=None if after is None else self._position("after", after),
             before=None if before is None else self._position("before", before),

@@ -1,45 +1,22 @@
 """What the stateful mode stores, and the wire bodies it answers with.
 
-Each record keeps its wire body (the JSON the API returns) next to the little the simulation
-needs to move it along. Builders here are pure: ids come from the caller's rng, times are
-POSIX seconds passed in.
+A run keeps its wire body (the JSON the API returns) next to the little the simulation needs to
+move it along; jobs and batches are held compactly (``jobs``) and render their bodies when read.
+Builders here are pure: ids come from the caller's rng, times are POSIX seconds passed in.
 """
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from mockserver._contract.generate import message_date, prefixed_id, rfc3339
 from mockserver._simulation.index import Collection
-
-DEFAULT_USER = "user-00000000-0000-4000-8000-000000000000"
-DEFAULT_MODEL = "claude-sonnet-4-5-20250929"
-
-
-def stamp(seconds: float) -> str:
-    return rfc3339(datetime.fromtimestamp(seconds, UTC))
-
-
-def date_stamp(seconds: float) -> str:
-    return message_date(datetime.fromtimestamp(seconds, UTC))
-
-
-def ns(seconds: float) -> int:
-    return round(seconds * 1_000_000_000)
-
-
-@dataclass(eq=False)
-class MessageRecord:
-    id: str
-    seq: int
-    body: dict[str, Any]
-
-    @property
-    def sort_key(self) -> tuple[int, str]:
-        return (self.seq, self.id)
+from mockserver._simulation.jobs import JobRecord as JobRecord
+from mockserver._simulation.wire import DEFAULT_MODEL
+from mockserver._simulation.wire import MessageRecord as MessageRecord
+from mockserver._simulation.wire import date_stamp as date_stamp
+from mockserver._simulation.wire import ns as ns
+from mockserver._simulation.wire import stamp as stamp
 
 
 @dataclass(eq=False)
@@ -51,39 +28,6 @@ class StepRecord:
     @property
     def sort_key(self) -> tuple[int, str]:
         return (ns(self.created), self.id)
-
-
-@dataclass(eq=False)
-class BatchItem:
-    id: str
-    agent_id: str
-    user_text: str
-    finish_at: float
-    done: bool = False
-    outcome: dict[str, Any] = field(default_factory=dict)
-    """What a scenario scripted for this item's agent."""
-
-
-@dataclass(eq=False)
-class JobRecord:
-    """A job of any type: batches (``job_type: "batch"``) and generic jobs share one id space."""
-
-    id: str
-    created: float
-    body: dict[str, Any]
-    items: list[BatchItem] = field(default_factory=list)
-    messages: Collection[MessageRecord] = field(default_factory=Collection)
-    final_status: str = "completed"
-    final_stop_reason: str | None = None
-    duration: float = 0.0
-
-    @property
-    def sort_key(self) -> tuple[int, str]:
-        return (ns(self.created), self.id)
-
-    @property
-    def status(self) -> str:
-        return str(self.body["status"])
 
 
 @dataclass(eq=False)
@@ -119,38 +63,8 @@ class RunRecord:
     def status(self) -> str:
         return str(self.body["status"])
 
-
-def job_body(
-    job_id: str,
-    created: float,
-    *,
-    job_type: str,
-    callback_url: str | None = None,
-    metadata: dict[str, Any] | None = None,
-    agent_id: str | None = None,
-    background: bool | None = False,
-    status: str = "created",
-) -> dict[str, Any]:
-    return {
-        "created_by_id": DEFAULT_USER,
-        "last_updated_by_id": DEFAULT_USER,
-        "created_at": stamp(created),
-        "updated_at": stamp(created),
-        "status": status,
-        "completed_at": None,
-        "stop_reason": None,
-        "metadata": metadata,
-        "job_type": job_type,
-        "background": background,
-        "agent_id": agent_id,
-        "callback_url": callback_url,
-        "callback_sent_at": None,
-        "callback_status_code": None,
-        "callback_error": None,
-        "ttft_ns": None,
-        "total_duration_ns": None,
-        "id": job_id,
-    }
+    def record_callback(self, sent_at: str, status_code: int | None, error: str | None) -> None:
+        self.body.update(callback_sent_at=sent_at, callback_status_code=status_code, callback_error=error)
 
 
 def run_body(
@@ -186,39 +100,6 @@ def run_body(
         "callback_error": None,
         "ttft_ns": None,
         "total_duration_ns": None,
-    }
-
-
-def internal_message(
-    rng: random.Random, *, agent_id: str, role: str, text: str, at: float, batch_item_id: str | None
-) -> dict[str, Any]:
-    """A message in the internal ``Message`` schema, as ``GET .../batches/{id}/messages`` serves it."""
-    return {
-        "created_by_id": DEFAULT_USER,
-        "last_updated_by_id": DEFAULT_USER,
-        "created_at": stamp(at),
-        "updated_at": stamp(at),
-        "id": prefixed_id("message", rng),
-        "agent_id": agent_id,
-        "model": DEFAULT_MODEL if role == "assistant" else None,
-        "role": role,
-        "content": [{"type": "text", "text": text, "signature": None}],
-        "name": None,
-        "tool_calls": None,
-        "tool_call_id": None,
-        "step_id": None,
-        "run_id": None,
-        "otid": None,
-        "tool_returns": None,
-        "group_id": None,
-        "sender_id": None,
-        "batch_item_id": batch_item_id,
-        "conversation_id": None,
-        "is_err": None,
-        "approval_request_id": None,
-        "approve": None,
-        "denial_reason": None,
-        "approvals": None,
     }
 
 

@@ -132,6 +132,7 @@ def finish(sim: Simulation, record: RunRecord, status: str, stop_reason: str | N
     record.metrics["run_ns"] = ns(at - record.created)
     sim.emit(Event.CHANGED, RecordKind.RUN, record)
     sim.emit(Event.FINISHED, RecordKind.RUN, record)
+    sim.retention.finished(record)
 
 
 def delete(sim: Simulation, record: RunRecord) -> None:

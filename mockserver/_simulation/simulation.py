@@ -10,7 +10,6 @@ and never awaits while changing state, so a request always sees a consistent sto
 from __future__ import annotations
 
 import asyncio
-import itertools
 import random
 from collections.abc import Mapping
 from contextlib import suppress
@@ -22,20 +21,14 @@ from mockserver._simulation import lifecycle
 from mockserver._simulation import runs as run_lifecycle
 from mockserver._simulation.clock import Clock
 from mockserver._simulation.index import Collection
+from mockserver._simulation.jobs import BATCH_METADATA, JobRecord, fails, new_item
 from mockserver._simulation.lifecycle import RecordKind
 from mockserver._simulation.observers import Event, Observer, Observers
-from mockserver._simulation.records import (
-    BatchItem,
-    JobRecord,
-    MessageRecord,
-    RunRecord,
-    internal_message,
-    job_body,
-    ns,
-    stamp,
-)
+from mockserver._simulation.records import RunRecord
+from mockserver._simulation.retention import DEFAULT_MAX_RECORDS, Retention
 from mockserver._simulation.scenarios import Scenarios
 from mockserver._simulation.schedule import RUNNING_SHARE, Schedule
+from mockserver._simulation.wire import ns, stamp
 
 TICK_SECONDS = 0.1
 """The longest the system-clock ticker sleeps between two looks at the schedule."""
@@ -44,7 +37,14 @@ TICK_SECONDS = 0.1
 class Simulation:
     """Stored jobs, batches and runs on one schedule."""
 
-    def __init__(self, clock: Clock, *, seed: int = 0, job_duration: float = 2.0) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        seed: int = 0,
+        job_duration: float = 2.0,
+        max_records: int = DEFAULT_MAX_RECORDS,
+    ) -> None:
         self.clock = clock
         self.schedule = Schedule(clock)
         self.job_duration = job_duration
@@ -57,6 +57,7 @@ class Simulation:
         self.plain_jobs: Collection[JobRecord] = Collection()
         self.runs: Collection[RunRecord] = Collection()
         self.runs_by_agent: dict[str, Collection[RunRecord]] = {}
+        self.retention = Retention(max_records, self._evict, lambda: len(self.jobs) + len(self.runs))
         self._restart()
 
     def reset(self) -> None:
@@ -74,11 +75,11 @@ class Simulation:
 
     def _restart(self) -> None:
         self.schedule.clear()
+        self.retention.clear()
         self._rng = random.Random(f"simulation:{self._seed}")
         # Pings come and go with the connection's timing; they draw ids from their own
         # generator so that they do not shift the ids of everything else.
         self.rng_for_pings = random.Random(f"pings:{self._seed}")
-        self._message_seq = itertools.count(1)
 
     # -- time ------------------------------------------------------------------------------
 
@@ -128,6 +129,28 @@ class Simulation:
 
     def stored_one(self) -> None:
         _gc_freeze.stored_one()
+        self.retention.enforce()
+
+    # -- retention (see _retention) ---------------------------------------------------------
+
+    @property
+    def max_records(self) -> int:
+        return self.retention.max_records
+
+    def was_evicted(self, record_id: str) -> bool:
+        """Whether ``record_id`` named a record the retention limit evicted (the last ``max_records``)."""
+        return self.retention.was_evicted(record_id)
+
+    def _evict(self, record: JobRecord | RunRecord) -> bool:
+        if isinstance(record, JobRecord):
+            if self.jobs.get(record.id) is not record:
+                return False  # deleted meanwhile
+            self.delete_job(record)
+        else:
+            if self.runs.get(record.id) is not record:
+                return False
+            self.delete_run(record)
+        return True
 
     # -- runs (see _simulation_runs) --------------------------------------------------------
 
@@ -145,26 +168,24 @@ class Simulation:
     def create_batch(self, requests: list[dict[str, Any]], callback_url: str | None) -> JobRecord:
         created = self.now()
         job_id = self.new_id("job")
-        body = job_body(
-            job_id,
-            created,
-            job_type="batch",
-            callback_url=callback_url,
-            metadata={"job_type": "batch_messages"},
-        )
         plan = self.scenarios.for_batch([request["agent_id"] for request in requests])
-        duration = plan.duration if plan.duration is not None else self.job_duration
-        record = JobRecord(job_id, created, body, final_status=plan.status or "completed")
         # No batch-level stop reason (the real server never writes one): a failed batch's reason is
         # its items', each of which ends the way an agent scenario ends one item.
         failure = _item_failure(plan.status, plan.stop_reason)
-        finishes = item_finishes(created, duration, len(requests))
-        for request, finish in zip(requests, finishes, strict=True):
-            agent_id = request["agent_id"]
-            item = BatchItem(self.new_id("batch_item"), agent_id, _user_text(request), finish)
-            item.outcome = _failed_item(plan.items.get(agent_id, {}), failure)
-            record.items.append(item)
-        record.duration = duration
+        items = [
+            new_item(r["agent_id"], _user_text(r), _failed_item(plan.items.get(r["agent_id"]), failure))
+            for r in requests
+        ]
+        record = JobRecord(
+            job_id,
+            created,
+            job_type="batch",
+            duration=plan.duration if plan.duration is not None else self.job_duration,
+            final_status=plan.status or "completed",
+            callback_url=callback_url,
+            metadata=BATCH_METADATA,
+            items=items,
+        )
         self._store_job(record, self.batches)
         self.schedule_job(record)
         return record
@@ -177,22 +198,21 @@ class Simulation:
         job_id = spec.get("id") or self.new_id("job")
         if job_id in self.jobs:
             raise ValueError(f"a job with id {job_id!r} exists already")
-        body = job_body(
+        scripted = self.scenarios.for_id(job_id) or self.scenarios.for_job()
+        record = JobRecord(
             job_id,
             created,
             job_type="job",
+            duration=float(spec.get("duration", scripted.get("duration", self.job_duration))),
+            final_status=spec.get("final_status", scripted.get("status", "completed")),
             callback_url=spec.get("callback_url"),
             metadata=spec.get("metadata"),
             agent_id=spec.get("agent_id"),
             background=spec.get("background"),
         )
-        scripted = self.scenarios.for_id(job_id) or self.scenarios.for_job()
-        final = spec.get("final_status", scripted.get("status", "completed"))
-        record = JobRecord(job_id, created, body, final_status=final)
         record.final_stop_reason = scripted.get("stop_reason")
         self._store_job(record, self.plain_jobs)
         status = spec.get("status", "created")
-        record.duration = float(spec.get("duration", scripted.get("duration", self.job_duration)))
         if lifecycle.is_terminal("job", status):
             self._finish_job(record, status, min(created + record.duration, max(created, self.now())))
         elif status != "created":
@@ -207,9 +227,8 @@ class Simulation:
         if record.status in ("created", "pending"):
             starts = self._batch_running if record.items else self._job_running
             self.schedule.at(record.created + record.duration * RUNNING_SHARE, starts, record)
-        for item in record.items:
-            if not item.done:
-                self.schedule.at(item.finish_at, self._item_finished, record, item)
+        if record.answered < len(record.items):
+            self._schedule_item(record)  # one at a time: each finish schedules the next
         self.schedule.at(record.created + record.duration, self._job_finished, record)
 
     def _store_job(self, record: JobRecord, collection: Collection[JobRecord]) -> None:
@@ -218,8 +237,8 @@ class Simulation:
         self.stored_one()
 
     def _set_job_status(self, record: JobRecord, status: str, at: float) -> None:
-        record.body["status"] = lifecycle.move("job", record.status, status)
-        record.body["updated_at"] = stamp(at)
+        record.status = lifecycle.move("job", record.status, status)
+        record.updated_at = stamp(at)
 
     def _job_running(self, record: JobRecord, at: float) -> None:
         if record.status in ("created", "pending"):
@@ -229,34 +248,20 @@ class Simulation:
         if record.status != "created":
             return
         self._set_job_status(record, "running", at)
-        for item in record.items:
-            self._add_batch_message(record, item, "user", item.user_text, at)
+        record.ran = True  # every item's user message is there from now on
 
-    def _item_finished(self, record: JobRecord, item: BatchItem, at: float) -> None:
-        if lifecycle.is_terminal("job", record.status) or item.done:
+    def _item_finished(self, record: JobRecord, index: int, at: float) -> None:
+        del at  # an item's answer is dated by its own finish time, derived when read
+        if lifecycle.is_terminal("job", record.status) or index < record.answered:
             return
-        item.done = True
-        outcome = item.outcome
-        if _fails(outcome):
-            reason = outcome.get("stop_reason", "error")
-            self._add_batch_message(
-                record, item, "assistant", f"Error: the agent stopped ({reason}).", at, error=True
-            )
-            return
-        reply = (
-            outcome.get("reply") or f"Hello! This is {item.agent_id[:14]} replying to: {item.user_text[:60]}"
-        )
-        self._add_batch_message(record, item, "assistant", str(reply), at)
+        record.answered = index + 1
+        if record.answered < len(record.items):
+            self._schedule_item(record)
 
-    def _add_batch_message(
-        self, record: JobRecord, item: BatchItem, role: str, text: str, at: float, *, error: bool = False
-    ) -> None:
-        body = internal_message(
-            self._rng, agent_id=item.agent_id, role=role, text=text, at=at, batch_item_id=item.id
-        )
-        if error:
-            body["is_err"] = True
-        record.messages.add(MessageRecord(body["id"], next(self._message_seq), body))
+    def _schedule_item(self, record: JobRecord) -> None:
+        """The next item's finish: items finish in order, so one entry per batch is enough."""
+        index = record.answered
+        self.schedule.at(record.item_finish(index), self._item_finished, record, index)
 
     def _job_finished(self, record: JobRecord, at: float) -> None:
         if lifecycle.is_terminal("job", record.status):
@@ -265,32 +270,32 @@ class Simulation:
             self._batch_running(record, at)
         elif record.status in ("created", "pending"):
             self._job_running(record, at)
-        for item in record.items:
-            self._item_finished(record, item, at)
+        record.answered = len(record.items)
         self._finish_job(record, record.final_status, at)
 
     def _finish_job(self, record: JobRecord, status: str, at: float) -> None:
         self._set_job_status(record, status, at)
         # A cancelled batch gets no `completed_at` (as on the real server); everything else does.
-        if not (status == "cancelled" and record.body["job_type"] == "batch"):
-            record.body["completed_at"] = stamp(at)
-        record.body["total_duration_ns"] = ns(at - record.created)
-        if record.final_stop_reason is not None and record.body["job_type"] != "batch":
-            record.body["stop_reason"] = record.final_stop_reason
-        kind = RecordKind.BATCH if record.body["job_type"] == "batch" else RecordKind.JOB
+        if not (status == "cancelled" and record.job_type == "batch"):
+            record.completed_at = record.updated_at
+        record.total_duration_ns = ns(at - record.created)
+        if record.final_stop_reason is not None and record.job_type != "batch":
+            record.stop_reason = record.final_stop_reason
+        kind = RecordKind.BATCH if record.job_type == "batch" else RecordKind.JOB
         self.emit(Event.FINISHED, kind, record)
+        self.retention.finished(record)
 
     def apply_scenario(self, record_id: str, outcome: dict[str, Any]) -> bool:
         """Change how an unfinished job or run ends; ``False`` if there is no such unfinished record."""
         job = self.jobs.get(record_id)
         if job is not None and not lifecycle.is_terminal("job", job.status):
             job.final_status = outcome.get("status", job.final_status)
-            if job.body["job_type"] != "batch":
+            if job.job_type != "batch":
                 job.final_stop_reason = outcome.get("stop_reason", job.final_stop_reason)
             failure = _item_failure(outcome.get("status"), outcome.get("stop_reason"))
-            for item in job.items:
-                if not item.done:
-                    item.outcome = _failed_item(item.outcome, failure)
+            for index in range(job.answered, len(job.items)):
+                agent_id, user_text, scripted = job.items[index]
+                job.items[index] = (agent_id, user_text, _failed_item(scripted, failure))
             return True
         run = self.runs.get(record_id)
         if run is not None and not run.completed:
@@ -314,12 +319,13 @@ class Simulation:
         at = self.now()
         self._set_job_status(record, "cancelled", at)
         if set_completed_at:
-            record.body["completed_at"] = stamp(at)
+            record.completed_at = record.updated_at
+        self.retention.finished(record)
         return True
 
     def delete_job(self, record: JobRecord) -> None:
         self.jobs.pop(record.id, None)
-        (self.batches if record.body["job_type"] == "batch" else self.plain_jobs).remove(record.id)
+        (self.batches if record.job_type == "batch" else self.plain_jobs).remove(record.id)
 
     # -- snapshots (see _snapshot) ----------------------------------------------------------
 
@@ -330,18 +336,18 @@ class Simulation:
         self._rng.setstate(state)
 
     def add_job(self, record: JobRecord) -> None:
-        self._store_job(record, self.batches if record.body["job_type"] == "batch" else self.plain_jobs)
+        self._store_job(record, self.batches if record.job_type == "batch" else self.plain_jobs)
         self.schedule_job(record)
+        if lifecycle.is_terminal("job", record.status):
+            self.retention.finished(record)
 
     def add_run(self, record: RunRecord) -> None:
         self.runs.add(record)
         self.stored_one()
         self.runs_by_agent.setdefault(record.body["agent_id"], Collection()).add(record)
         self.schedule_run(record)
-
-    def resume_message_sequence(self) -> None:
-        highest = max((m.seq for job in self.jobs.values() for m in job.messages), default=0)
-        self._message_seq = itertools.count(highest + 1)
+        if record.completed:
+            self.retention.finished(record)
 
 
 def _item_failure(status: str | None, stop_reason: str | None) -> dict[str, Any] | None:
@@ -351,29 +357,13 @@ def _item_failure(status: str | None, stop_reason: str | None) -> dict[str, Any]
     return {"status": "failed", "stop_reason": stop_reason or "error"}
 
 
-def _failed_item(outcome: Mapping[str, Any], failure: dict[str, Any] | None) -> dict[str, Any]:
+def _failed_item(
+    outcome: Mapping[str, Any] | None, failure: dict[str, Any] | None
+) -> Mapping[str, Any] | None:
     """An item's outcome once its batch fails; an agent scenario's own failure keeps its reason."""
-    if failure is None or _fails(outcome):
-        return dict(outcome)
-    return dict(failure)
-
-
-def _fails(outcome: Mapping[str, Any]) -> bool:
-    return outcome.get("status") in ("failed", "expired") or (
-        outcome.get("stop_reason") is not None
-        and lifecycle.STOP_REASON_STATUS.get(outcome["stop_reason"]) == "failed"
-    )
-
-
-def item_finishes(created: float, duration: float, count: int) -> list[float]:
-    """When each of ``count`` items finishes: spread evenly over the batch's own ``running`` interval,
-    the last one at its end, so no item can answer before the batch runs (nor before its user message).
-    """
-    if count == 0:
-        return []
-    running = created + duration * RUNNING_SHARE
-    end = created + duration
-    return [running + (end - running) * (index + 1) / count for index in range(count - 1)] + [end]
+    if failure is None or fails(outcome):
+        return outcome
+    return failure
 
 
 def _user_text(request: dict[str, Any]) -> str:

@@ -13,9 +13,8 @@ from typing import Any
 from mockserver._simulation import lifecycle
 from mockserver._simulation.clock import ManualClock
 from mockserver._simulation.index import Collection
+from mockserver._simulation.jobs import JobRecord, new_item
 from mockserver._simulation.records import (
-    BatchItem,
-    JobRecord,
     MessageRecord,
     PlannedMessage,
     RunRecord,
@@ -39,30 +38,32 @@ def _messages(collection: Collection[MessageRecord]) -> list[dict[str, Any]]:
     return [{"id": m.id, "seq": m.seq, "body": m.body} for m in collection]
 
 
+def _job_json(job: JobRecord) -> dict[str, Any]:
+    """A job as snapshots have always written it; a batch's items and messages are derived, not stored."""
+    item_ids = job.item_ids()
+    return {
+        "created": job.created,
+        "body": job.body,
+        "final_status": job.final_status,
+        "final_stop_reason": job.final_stop_reason,
+        "duration": job.duration,
+        "items": [
+            {
+                "id": item_ids[index],
+                "agent_id": agent_id,
+                "user_text": user_text,
+                "finish_at": job.item_finish(index),
+                "done": index < job.answered,
+                "outcome": dict(outcome or {}),
+            }
+            for index, (agent_id, user_text, outcome) in enumerate(job.items)
+        ],
+        "messages": [{"id": m.id, "seq": m.seq, "body": m.body} for m in job.message_list(item_ids)],
+    }
+
+
 def snapshot(sim: Simulation) -> dict[str, Any]:
-    jobs = [
-        {
-            "created": job.created,
-            "body": job.body,
-            "final_status": job.final_status,
-            "final_stop_reason": job.final_stop_reason,
-            "duration": job.duration,
-            "items": [
-                {
-                    "id": item.id,
-                    "agent_id": item.agent_id,
-                    "user_text": item.user_text,
-                    "finish_at": item.finish_at,
-                    "done": item.done,
-                    "outcome": item.outcome,
-                }
-                for item in job.items
-            ],
-            "messages": _messages(job.messages),
-        }
-        for collection in (sim.batches, sim.plain_jobs)
-        for job in collection
-    ]
+    jobs = [_job_json(job) for collection in (sim.batches, sim.plain_jobs) for job in collection]
     runs = [
         {
             "created": run.created,
@@ -85,6 +86,7 @@ def snapshot(sim: Simulation) -> dict[str, Any]:
         "jobs": jobs,
         "runs": runs,
         "scenarios": [_scenario(rule) for rule in sim.scenarios.all()],
+        "evicted": sim.retention.evicted,
     }
 
 
@@ -110,6 +112,7 @@ def restore(sim: Simulation, data: dict[str, Any]) -> None:
         rng_state = (rng[0], tuple(rng[1]), rng[2])
         random.Random().setstate(rng_state)  # a malformed state fails here, before anything changes
         now = float(data["clock"]["now"])
+        evicted = int(data.get("evicted", 0))
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise SnapshotError(f"snapshot is not one this server wrote: {type(exc).__name__}: {exc}") from None
     sim.reset()
@@ -123,7 +126,7 @@ def restore(sim: Simulation, data: dict[str, Any]) -> None:
     sim.scenarios.clear()  # `sim.reset()` keeps the scenarios; the snapshot's replace them
     for spec in data.get("scenarios", []):
         sim.scenarios.add(spec)
-    sim.resume_message_sequence()
+    sim.retention.evicted += evicted  # what the snapshot's server had evicted, and any restoring it evicted
 
 
 def _body(data: dict[str, Any], kind: lifecycle.Kind, *keys: str) -> dict[str, Any]:
@@ -140,19 +143,48 @@ def _body(data: dict[str, Any], kind: lifecycle.Kind, *keys: str) -> dict[str, A
 
 def _job(data: dict[str, Any]) -> JobRecord:
     body = _body(data, "job", "job_type")
-    record = JobRecord(str(body["id"]), float(data["created"]), body)
-    record.final_status = str(data["final_status"])
+    record = JobRecord(
+        str(body["id"]),
+        float(data["created"]),
+        job_type=str(body["job_type"]),
+        duration=float(data["duration"]),
+        final_status=str(data["final_status"]),
+        callback_url=body.get("callback_url"),
+        metadata=body.get("metadata"),
+        agent_id=body.get("agent_id"),
+        background=body.get("background"),
+        items=[new_item(i["agent_id"], i["user_text"], dict(i["outcome"])) for i in data["items"]],
+    )
     record.final_stop_reason = data.get("final_stop_reason")
-    record.duration = float(data["duration"])
-    record.items = [
-        BatchItem(
-            i["id"], i["agent_id"], i["user_text"], float(i["finish_at"]), bool(i["done"]), dict(i["outcome"])
-        )
-        for i in data["items"]
-    ]
-    for message in data["messages"]:
-        record.messages.add(MessageRecord(message["id"], int(message["seq"]), message["body"]))
+    for name in _RESTORED:
+        if name in body:
+            setattr(record, name, body[name])
+    record.answered = sum(bool(i["done"]) for i in data["items"])
+    messages = [(m["id"], m["body"]) for m in sorted(data["messages"], key=lambda m: int(m["seq"]))]
+    record.ran = bool(messages) or (bool(record.items) and record.status == "running")
+    # A snapshot from before ids were derived names them its own way: keep its names.
+    renamed = {record.item_id(index): str(i["id"]) for index, i in enumerate(data["items"])}
+    renamed.update(
+        (record.message_id(index, role), str(stored_id))
+        for (index, role), (stored_id, _) in zip(record.message_keys(), messages, strict=False)
+    )
+    renamed = {derived: stored for derived, stored in renamed.items() if derived != stored}
+    record.renamed = renamed or None
     return record
+
+
+_RESTORED = (
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "status",
+    "stop_reason",
+    "total_duration_ns",
+    "callback_sent_at",
+    "callback_status_code",
+    "callback_error",
+)
+"""Body fields a job restores as written (the rest is either constant or the job's own settings)."""
 
 
 def _run(data: dict[str, Any]) -> RunRecord:

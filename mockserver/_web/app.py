@@ -103,7 +103,12 @@ def _build(config: Config, table: OperationTable) -> Parts:
             faults,
             ApiContext(table, schemas, backend, journal, api_key=config.api_key),
         )
-    sim = Simulation(make_clock(config.clock), seed=config.seed, job_duration=config.job_duration)
+    sim = Simulation(
+        make_clock(config.clock),
+        seed=config.seed,
+        job_duration=config.job_duration,
+        max_records=config.max_records,
+    )
     settings = CallbackSettings(
         timeout=config.callback_timeout,
         retries=config.callback_retries,

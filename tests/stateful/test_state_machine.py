@@ -45,7 +45,10 @@ class BatchModel:
         return self.created + JOB_DURATION
 
     def finish_at(self, index: int) -> float:
-        return self.created + JOB_DURATION * (index + 1) / self.items
+        """Items finish evenly over the batch's running interval, the last one at its end."""
+        if index == self.items - 1:
+            return self.end
+        return self.running_at + (self.end - self.running_at) * (index + 1) / self.items
 
     def changes(self) -> list[float]:
         """When something is scheduled to happen to this batch."""

@@ -31,6 +31,10 @@ def _row(metric: str, baseline: str, mock: str, ratio: str, target: str, met: bo
     }
 
 
+row = _row
+ms_text = _ms
+
+
 def rows(data: dict[str, Any], sections: Sequence[str]) -> list[Row]:
     out: list[Row] = []
     s = data["settings"]
@@ -266,6 +270,10 @@ def rows(data: dict[str, Any], sections: Sequence[str]) -> list[Row]:
                 None,
             )
         )
+    if "stateless" in sections and "stateless" in data:
+        from bench.stateless import rows as stateless_rows
+
+        out += stateless_rows(data["stateless"])
     return out
 
 

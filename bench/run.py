@@ -9,7 +9,8 @@ Sections (each can be picked with ``--only``):
 - ``lists``: list latency with ``--stored-small`` vs ``--stored-large`` stored batches;
 - ``callbacks``: ``--callbacks`` batches completed by one clock advance, delivered to a
   local receiver;
-- ``reset``: the per-test reset cost of the pytest fixture.
+- ``reset``: the per-test reset cost of the pytest fixture;
+- ``stateless``: every list and retrieve of ``--mode stateless``, strict and lenient (bench/stateless.py).
 
 Every server runs in its own process; see bench/README.md for the method.
 """
@@ -40,9 +41,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from bench import load, procs, report, seed
+from bench import stateless as stateless_section
 from bench.receiver import Receiver
 
-SECTIONS = ("cold", "throughput", "lists", "callbacks", "reset")
+SECTIONS = ("cold", "throughput", "lists", "callbacks", "reset", "stateless")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -72,6 +74,8 @@ class Settings:
     callbacks: int
     callback_timeout: float
     reset_iterations: int
+    stateless_duration: int
+    stateless_reps: int
     sections: tuple[str, ...]
     out: Path
 
@@ -98,6 +102,10 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--latency-duration", type=int, help="seconds per list-latency run (5; quick 2)")
     parser.add_argument("--callbacks", type=int, help="callbacks to deliver (10000; quick 2000)")
     parser.add_argument("--reset-iterations", type=int, help="fixture resets to time (1000; quick 200)")
+    parser.add_argument(
+        "--stateless-duration", type=int, help="seconds per wrk run in the stateless section (4; quick 1)"
+    )
+    parser.add_argument("--stateless-reps", type=int, help="wrk runs per stateless endpoint and server (1)")
     parser.add_argument(
         "--only", default=",".join(SECTIONS), help=f"comma-separated sections ({', '.join(SECTIONS)})"
     )
@@ -128,10 +136,22 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         callbacks=pick(args.callbacks, 10_000, 2000),
         callback_timeout=120.0,
         reset_iterations=pick(args.reset_iterations, 1000, 200),
+        stateless_duration=pick(args.stateless_duration, 4, 1),
+        stateless_reps=pick(args.stateless_reps, 1, 1),
         sections=sections,
         out=args.out,
     )
-    for name in ("duration", "connections", "threads", "reps", "cold_starts", "stored_small", "callbacks"):
+    for name in (
+        "duration",
+        "connections",
+        "threads",
+        "reps",
+        "cold_starts",
+        "stored_small",
+        "callbacks",
+        "stateless_duration",
+        "stateless_reps",
+    ):
         if getattr(settings, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if settings.stored_large < settings.stored_small:
@@ -669,6 +689,7 @@ def main(argv: list[str] | None = None) -> int:
         "lists": list_latency,
         "callbacks": callbacks,
         "reset": reset_cost,
+        "stateless": stateless_section.section,
     }
     with tempfile.TemporaryDirectory(prefix="letta-bench-") as workdir:
         run = Run(settings, Path(workdir))

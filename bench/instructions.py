@@ -28,8 +28,11 @@ from bench import seed
 _MARK = "os_getppid"
 STATEFUL = ("retrieve_batch", "list_batches", "list_runs", "create_batch")
 STATELESS = ("stateless_list_batches", "stateless_retrieve_batch", "stateless_list_runs")
-VARIANTS = ("defaults", "lenient", "quiet-off")
-"""``quiet-off``: the request log at INFO into a buffered stream, as ``serve`` without ``--quiet`` has it."""
+VARIANTS = ("defaults", "lenient", "off", "quiet-off", "no-journal", "no-backend")
+"""``lenient``/``off``: validation levels; ``quiet-off``: the request log at INFO on the console (a
+buffered stream), as ``serve`` without ``--quiet`` has it; ``no-journal``: ``journal.record`` a no-op;
+``no-backend``: the backend answers a constant body (what is left is the HTTP layer, parsing,
+validation and the journal). The last two are monkeypatches, for measurement only."""
 
 
 async def _inner(endpoints: list[str], variants: list[str], requests: int) -> list[str]:
@@ -43,7 +46,7 @@ async def _inner(endpoints: list[str], variants: list[str], requests: int) -> li
     apps: dict[str, Any] = {}
     targets: dict[str, tuple[str, str, bytes]] = {}
     for variant in variants:
-        level = "lenient" if variant == "lenient" else "strict"
+        level: Any = variant if variant in ("lenient", "off") else "strict"
         apps[variant] = create_app(Config(port=0, validation=level, clock="manual"))
         apps[f"stateless-{variant}"] = create_app(Config(port=0, mode="stateless", validation=level))
     console = open(os.devnull, "w", buffering=1 << 16)  # noqa: SIM115 (lives as long as the run)
@@ -66,12 +69,20 @@ async def _inner(endpoints: list[str], variants: list[str], requests: int) -> li
     for variant in variants:
         for _ in range(20):
             await call(apps[variant], "POST", "/_mock/runs", json.dumps({"agent_id": seed.AGENT}).encode())
+    constant: dict[str, Any] = {}
+    for variant in variants:
+        parts = apps[variant].state.parts
+        if variant == "no-journal":
+            parts.journal.record = lambda *_a, **_k: None
+        if variant == "no-backend":
+            parts.api.backend = _Constant(constant)
     bodies = {}
     for key in STATEFUL:
         method, target, payload = targets[key]
         status, data = await call(apps[variants[0]], method, target, payload)
         assert status == 200, (key, status, data[:200])
         bodies[key] = json.loads(data)
+        constant[targets[key][1]] = bodies[key]
     apps["baseline"] = baseline_app(bodies)
     loops: list[tuple[str, Any, tuple[str, str, bytes]]] = []
     for key in endpoints:
@@ -97,6 +108,20 @@ async def _inner(endpoints: list[str], variants: list[str], requests: int) -> li
             detach_console(handler)
         names.append(name)
     return names
+
+
+class _Constant:
+    """A backend answering each path's body from a dict (filled once the real answers are known)."""
+
+    def __init__(self, bodies: dict[str, Any]) -> None:
+        self._bodies = bodies
+
+    async def handle(self, request: Any) -> Any:
+        from mockserver._answers.backend import JsonReply
+
+        path = request.operation.path.format(**request.path)
+        query = "?limit=10" if "limit" in request.provided else ""
+        return JsonReply(self._bodies[path + query])
 
 
 def detach_console(handler: Any) -> None:

@@ -80,22 +80,33 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
             raise BodyTooLarge(size)
     # Past a few MiB the body goes to a temporary file: a body that turns out too large is
     # refused without having been held in memory (only one under the limit is read back).
+    # The ASGI messages are read here, not through `request.stream()`: most bodies come in one
+    # message, and the generator around `receive` cost more than the rest of this function.
     received = 0
     chunks: list[bytes] = []
     spool: IO[bytes] | None = None
     try:
-        async for chunk in request.stream():
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk: bytes = message.get("body", b"")
+            more = message.get("more_body", False)
             received += len(chunk)
             if received > limit:
                 raise BodyTooLarge(received)
+            if not more and not chunks and spool is None:
+                return chunk
             if spool is None and received > _SPOOL_BYTES:
                 spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed in `finally`)
                 spool.writelines(chunks)
                 chunks.clear()
             if spool is not None:
                 spool.write(chunk)
-            else:
+            elif chunk:
                 chunks.append(chunk)
+            if not more:
+                break
         if spool is None:
             return b"".join(chunks)
         spool.seek(0)

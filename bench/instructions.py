@@ -26,7 +26,9 @@ from typing import Any
 from bench import seed
 
 _MARK = "os_getppid"
-STATEFUL = ("retrieve_batch", "list_batches", "list_runs", "create_batch")
+STATEFUL = ("retrieve_batch", "list_batches", "list_runs", "create_batch", "create_batch_finished")
+"""``create_batch_finished``: creates, then one clock advance that runs and finishes them all, per create:
+what a create costs a server on the system clock once its batch has finished (its lifecycle included)."""
 STATELESS = ("stateless_list_batches", "stateless_retrieve_batch", "stateless_list_runs")
 VARIANTS = ("defaults", "lenient", "off", "quiet-off", "no-journal", "no-backend")
 """``lenient``/``off``: validation levels; ``quiet-off``: the request log at INFO on the console (a
@@ -62,6 +64,7 @@ async def _inner(endpoints: list[str], variants: list[str], requests: int) -> li
         "list_batches": ("GET", "/v1/messages/batches?limit=10", b""),
         "list_runs": ("GET", "/v1/runs/?limit=10", b""),
         "create_batch": ("POST", "/v1/messages/batches", body),
+        "create_batch_finished": ("POST", "/v1/messages/batches", body),
         "stateless_list_batches": ("GET", "/v1/messages/batches?limit=10", b""),
         "stateless_retrieve_batch": ("GET", f"/v1/messages/batches/{batch_id}", b""),
         "stateless_list_runs": ("GET", "/v1/runs/?limit=10", b""),
@@ -77,7 +80,7 @@ async def _inner(endpoints: list[str], variants: list[str], requests: int) -> li
         if variant == "no-backend":
             parts.api.backend = _Constant(constant)
     bodies = {}
-    for key in STATEFUL:
+    for key in STATEFUL[:4]:
         method, target, payload = targets[key]
         status, data = await call(apps[variants[0]], method, target, payload)
         assert status == 200, (key, status, data[:200])
@@ -89,7 +92,8 @@ async def _inner(endpoints: list[str], variants: list[str], requests: int) -> li
         stateless = key.startswith("stateless_")
         plain = key.removeprefix("stateless_")
         if not stateless:
-            loops.append((f"{key} baseline", apps["baseline"], targets[plain]))
+            baseline_target = targets["create_batch" if plain == "create_batch_finished" else plain]
+            loops.append((f"{key} baseline", apps["baseline"], baseline_target))
         for variant in variants:
             app = apps[f"stateless-{variant}" if stateless else variant]
             loops.append((f"{key} {variant}", app, targets[key]))
@@ -97,11 +101,17 @@ async def _inner(endpoints: list[str], variants: list[str], requests: int) -> li
     for name, app, (method, target, payload) in loops:
         logged = name.endswith("quiet-off")
         handler = attach_console(console) if logged else None
+        finishing = name.startswith("create_batch_finished") and app is not apps["baseline"]
         for _ in range(max(10, requests // 10)):  # warm: memos, caches, the first-call paths
             await call(app, method, target, payload)
+        if finishing:
+            await call(app, "POST", "/_mock/clock/advance", b'{"seconds": 30}')
         os.getppid()
         for _ in range(requests):
             status, data = await call(app, method, target, payload)
+            assert status == 200, (name, status, data[:200])
+        if finishing:
+            status, data = await call(app, "POST", "/_mock/clock/advance", b'{"seconds": 30}')
             assert status == 200, (name, status, data[:200])
         os.getppid()
         if handler is not None:

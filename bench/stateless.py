@@ -137,10 +137,11 @@ def rows(data: dict[str, Any]) -> list[Row]:
             mine = entry[level]
             out.append(
                 row(
-                    f"stateless {level} {key}: req/s (p99)",
-                    f"{base['rps']:,.0f} ({ms_text(base['p99_ms'])})",
-                    f"{mine['rps']:,.0f} ({ms_text(mine['p99_ms'])})",
-                    f"{mine['ratio']:.2f}x (p99 {mine['p99_ratio']:.2f}x)",
+                    f"stateless {level} {key}: req/s (p99; server CPU per request)",
+                    f"{base['rps']:,.0f} ({ms_text(base['p99_ms'])}; {base['cpu_us_per_request']:.0f} us)",
+                    f"{mine['rps']:,.0f} ({ms_text(mine['p99_ms'])}; {mine['cpu_us_per_request']:.0f} us)",
+                    f"{mine['ratio']:.2f}x (p99 {mine['p99_ratio']:.2f}x; CPU "
+                    f"{mine['cpu_us_per_request'] / base['cpu_us_per_request']:.2f}x)",
                     f">= {MIN_RATIO}x (p99 <= {MAX_P99_RATIO}x)",
                     mine["ratio"] >= MIN_RATIO and mine["p99_ratio"] <= MAX_P99_RATIO,
                 )

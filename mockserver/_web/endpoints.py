@@ -7,6 +7,7 @@ no exception reaches uvicorn: a connection stays usable after any answer.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import inspect
 import ipaddress
@@ -211,8 +212,11 @@ def check_control_access(request: Request, token: str | None) -> None:
         )
 
 
+@functools.lru_cache(maxsize=256)
 def is_loopback(host: str) -> bool:
-    """A loopback address or name: who may use the control API, and where binding warns of nothing."""
+    """A loopback address or name: who may use the control API, and where binding warns of nothing.
+
+    Remembered per host: parsing the address was a tenth of a fixture's reset."""
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

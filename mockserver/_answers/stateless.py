@@ -31,8 +31,9 @@ COLLECTION_SIZE = 7
 """How many items each generated list holds before it runs out."""
 
 _JOB_TYPE = {"batch": "batch", "jobs": "job"}
-CACHE_SIZE = 1024
-"""Generated answers kept per backend. Ids are the client's to choose, so the memo is bounded."""
+CACHE_SIZE = 256
+"""Generated answers kept per backend. Ids are the client's to choose, so the memo is bounded: the
+largest answers (a run's steps, ~36 KiB each as objects) make that ~9 MiB at most."""
 _PAGING = frozenset({"before", "after", "limit", "order", "ascending"})
 """Query parameters that pick a page of a collection: every other one may change the collection."""
 

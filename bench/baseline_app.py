@@ -4,7 +4,8 @@ It has the four benchmarked routes and nothing else: no validation, no store, no
 Each answer is a ``JSONResponse`` of a constant (serialised per request, as the mock's are),
 so the difference to the mock is what the mock does beyond routing and rendering JSON.
 ``--bodies FILE`` replaces the constants (the bench passes the mock's own answers, so both
-servers send the same bytes).
+servers send the same bytes). ``--paths FILE`` ({path: body}) adds one literal ``GET`` route per path
+(the stateless section's endpoints, ids written into the path).
 
 Run: ``python -m bench.baseline_app --port 0``; it prints ``baseline listening on URL``.
 Same uvicorn settings as ``letta-mockserver serve``: log level warning, no access log,
@@ -56,7 +57,7 @@ DEFAULT_BODIES: dict[str, Any] = {
 }
 
 
-def create_app(bodies: Mapping[str, Any] | None = None) -> Starlette:
+def create_app(bodies: Mapping[str, Any] | None = None, paths: Mapping[str, Any] | None = None) -> Starlette:
     answers = {**DEFAULT_BODIES, **(bodies or {})}
     retrieve, batches, runs, created = (
         answers["retrieve_batch"],
@@ -78,8 +79,16 @@ def create_app(bodies: Mapping[str, Any] | None = None) -> Starlette:
         await request.body()
         return JSONResponse(created)
 
+    def constant(body: Any) -> Any:
+        async def answer(_request: Request) -> Response:
+            return JSONResponse(body)
+
+        return answer
+
+    literal = [Route(path, constant(body), methods=["GET"]) for path, body in (paths or {}).items()]
     app = Starlette(
         routes=[
+            *literal,
             Route("/v1/messages/batches", create_batch, methods=["POST"]),
             Route("/v1/messages/batches", list_batches, methods=["GET"]),
             Route("/v1/messages/batches/{batch_id}", retrieve_batch, methods=["GET"]),
@@ -104,9 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--bodies", type=Path, help="JSON object: operationId -> body to answer with")
+    parser.add_argument("--paths", type=Path, help="JSON object: literal GET path -> body to answer with")
     args = parser.parse_args(argv)
     bodies = json.loads(args.bodies.read_text(encoding="utf-8")) if args.bodies else None
-    app = create_app(bodies)
+    paths = json.loads(args.paths.read_text(encoding="utf-8")) if args.paths else None
+    app = create_app(bodies, paths)
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5)
     )

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,52 @@ COLLECTION_SIZE = 7
 """How many items each generated list holds before it runs out."""
 
 _JOB_TYPE = {"batch": "batch", "jobs": "job"}
+CACHE_SIZE = 256
+"""Generated answers kept per backend. Ids are the client's to choose, so the memo is bounded: the
+largest answers (a run's steps, ~36 KiB each as objects) make that ~9 MiB at most."""
+_PAGING = frozenset({"before", "after", "limit", "order", "ascending"})
+"""Query parameters that pick a page of a collection: every other one may change the collection."""
+
+
+class _Memo:
+    """A bounded memo, least recently used first out. A ``None`` key is not cached."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable | None, make: Callable[[], Any]) -> Any:
+        if key is None:
+            return make()
+        try:
+            value = self._data[key]
+        except KeyError:
+            value = self._data[key] = make()
+            if len(self._data) > self._size:
+                self._data.popitem(last=False)
+            return value
+        self._data.move_to_end(key)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def _frozen(value: Any) -> Hashable | None:
+    """``value`` as a memo key (lists become tuples, types kept apart), or ``None`` if it has none."""
+    try:
+        return _key(value)
+    except TypeError:
+        return None
+
+
+def _key(value: Any) -> Hashable:
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, *map(_key, value))
+    if isinstance(value, dict):
+        return ("dict", *sorted((repr(k), _key(v)) for k, v in value.items()))
+    hash(value)  # TypeError for what cannot be a key
+    return value if type(value) is str else (type(value).__name__, value)
 
 
 class StatelessBackend:
@@ -50,6 +97,9 @@ class StatelessBackend:
         self._own = simulated()
         self._fixtures = dict(fixtures or {})
         self._created = itertools.count()
+        self._memo = _Memo(CACHE_SIZE)
+        self._lists = {op_id: _is_list(table, op) for op_id, op in table.items()}
+        self._statuses = {op_id: self._status_values(op) for op_id, op in table.items() if self._lists[op_id]}
         self._special: Mapping[str, Callable[[ParsedRequest], Reply]] = {
             "create_batch": self._create_batch,
             "cancel_batch": lambda _req: JsonReply(None),
@@ -66,7 +116,7 @@ class StatelessBackend:
         special = self._special.get(op.operation_id)
         if special is not None:
             return special(request)
-        if _is_list(self._table, op):
+        if self._lists.get(op.operation_id, False):
             return JsonReply(self._list(request))
         return JsonReply(self._single(request))
 
@@ -95,8 +145,12 @@ class StatelessBackend:
         return {}
 
     def _single(self, request: ParsedRequest) -> Any:
-        op = request.operation
+        """The generated body of a retrieve (shared: copy it before changing it)."""
         path_id = next(iter(request.path.values()), None)
+        key = ("single", request.operation.operation_id, path_id)
+        return self._memo.get(key, lambda: self._make_single(request.operation, path_id))
+
+    def _make_single(self, op: Operation, path_id: str | None) -> Any:
         if op.operation_id in self._fixtures:
             body = self._fixtures[op.operation_id]
             if isinstance(body, dict) and path_id is not None and "id" in body:
@@ -137,14 +191,23 @@ class StatelessBackend:
     def _list(self, request: ParsedRequest) -> list[Any]:
         op = request.operation
         parent = next(iter(request.path.values()), None)
-        statuses = _wanted_statuses(request, self._status_values(op))
+        filters = _frozen([(k, v) for k, v in sorted(request.query.items()) if k not in _PAGING])
+        key = None if filters is None else ("list", op.operation_id, parent, filters)
+        return self._page(request, self._memo.get(key, lambda: self._filtered(request, parent)))
+
+    def _filtered(self, request: ParsedRequest, parent: str | None) -> list[Any]:
+        """The whole collection as the list's filters (every query parameter but paging) want it."""
+        op = request.operation
+        known = self._statuses.get(op.operation_id)
+        statuses = _wanted_statuses(request, known)
         if statuses == []:  # filters that contradict each other (`active` with a stop reason) match nothing
             return []
-        items = [_apply_filters(item, request, statuses) for item in self._collection(op, parent)]
+        base = self._memo.get(("collection", op.operation_id, parent), lambda: self._collection(op, parent))
+        items = [_apply_filters(item, request, statuses) for item in base]
         for item in items:
             if isinstance(item, dict):
                 self._tidy(item)
-        return self._page(request, items)
+        return items
 
     def _status_values(self, op: Operation) -> frozenset[str] | None:
         """The enum of the list items' ``status``, so a filter never puts an unknown one on an item."""
@@ -187,7 +250,7 @@ class StatelessBackend:
     def _cancel_job(self, request: ParsedRequest) -> Reply:
         body = self._single(request)
         if isinstance(body, dict):
-            body["status"] = "cancelled"
+            body = {**body, "status": "cancelled"}
             self._tidy(body)
         return JsonReply(body)
 
@@ -195,17 +258,22 @@ class StatelessBackend:
         op = request.operation
         if op.operation_id in self._fixtures:
             return JsonReply(self._fixtures[op.operation_id])
-        batch_id = request.path["batch_id"]
+        batch_id, agent_id = request.path["batch_id"], request.query.get("agent_id")
+        key = ("messages", batch_id, _frozen(agent_id))
+        messages = self._memo.get(key, lambda: self._make_batch_messages(op, batch_id, agent_id))
+        return JsonReply({"messages": self._page(request, messages)})
+
+    def _make_batch_messages(self, op: Operation, batch_id: str, agent_id: Any) -> list[Any]:
         anchor = self._anchor(op.operation_id, batch_id)
         messages = []
         for index in range(COLLECTION_SIZE):
             rng = self._rng(op.operation_id, batch_id, index)
             message = self._generator.component("Message", rng, anchor + timedelta(seconds=7 * index))
             message["role"] = "user" if index % 2 == 0 else "assistant"
-            if request.query.get("agent_id") is not None:
-                message["agent_id"] = request.query["agent_id"]
+            if agent_id is not None:
+                message["agent_id"] = agent_id
             messages.append(message)
-        return JsonReply({"messages": self._page(request, messages)})
+        return messages
 
     def _trace(self, request: ParsedRequest) -> Reply:
         op = request.operation
@@ -219,7 +287,9 @@ class StatelessBackend:
         run_id = request.path["run_id"]
         starting_after = _body_field(request, "starting_after", int) or 0
         include_pings = _body_field(request, "include_pings", bool) is not False
-        events = self._fixtures.get("retrieve_stream_for_run") or self._stream_events(run_id, include_pings)
+        events = self._fixtures.get("retrieve_stream_for_run") or self._memo.get(
+            ("stream", run_id, include_pings), lambda: self._stream_events(run_id, include_pings)
+        )
         for seq_id, payload in enumerate(events, start=1):
             if seq_id <= starting_after:
                 continue

@@ -17,7 +17,7 @@ from typing import Any
 
 from mockserver._contract.errors import BadRequest, RequestInvalid
 from mockserver._contract.models import check_create_batch
-from mockserver._contract.spec import NO_DEFAULT, Operation, OperationTable, Parameter, schema_types
+from mockserver._contract.spec import NO_DEFAULT, Operation, OperationTable
 from mockserver._contract.validation import SchemaSet, Violation
 
 _INT = re.compile(r"^[+-]?\d+$", re.ASCII)  # `int()` also reads other scripts' digits; pydantic does not
@@ -75,15 +75,6 @@ def _parse_scalar(raw: str, types: frozenset[str]) -> tuple[Any, Violation | Non
     return raw, None
 
 
-def _item_types(table: OperationTable, param: Parameter) -> frozenset[str]:
-    schema = param.schema
-    for branch in [schema, *schema.get("anyOf", ())]:
-        resolved = table.deref(branch)
-        if resolved.get("type") == "array":
-            return schema_types(table.refs, resolved.get("items", {}))
-    return schema_types(table.refs, schema)
-
-
 def parse_query(
     table: OperationTable, schemas: SchemaSet, op: Operation, items: Sequence[tuple[str, str]]
 ) -> tuple[dict[str, Any], frozenset[str], list[Violation]]:
@@ -102,7 +93,7 @@ def parse_query(
                 values[param.name] = param.default
             continue
         if param.is_array:
-            types = _item_types(table, param)
+            types = param.item_types
             before = len(problems)
             parsed = []
             for index, one in enumerate(raw):
@@ -114,7 +105,7 @@ def parse_query(
                 problems.extend(schemas.violations(param.pointer, parsed, loc))
             values[param.name] = parsed
             continue
-        value, problem = _parse_scalar(raw[-1], schema_types(table.refs, param.schema))
+        value, problem = _parse_scalar(raw[-1], param.types)
         if problem:
             problems.append(Violation(loc, problem.msg, problem.type))
             continue

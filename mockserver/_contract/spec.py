@@ -113,6 +113,10 @@ class Parameter:
     """The schema's default, or ``NO_DEFAULT``."""
     is_array: bool
     """Whether the query string may repeat the key (FastAPI's ``list[...]``)."""
+    types: frozenset[str] = frozenset()
+    """The JSON types the schema admits (:func:`schema_types`), worked out once, not per request."""
+    item_types: frozenset[str] = frozenset()
+    """What each repeated value may be: the array branch's item types, else :attr:`types`."""
 
 
 NO_DEFAULT: Any = _MISSING
@@ -199,6 +203,8 @@ def _json_type(value: JSON) -> str:
 
 def _parameter(refs: Refs, raw: Mapping[str, JSON], pointer: str) -> Parameter:
     schema = raw.get("schema", {})
+    types = schema_types(refs, schema)
+    arrays = [b for b in map(refs.deref, [schema, *schema.get("anyOf", ())]) if b.get("type") == "array"]
     return Parameter(
         name=raw["name"],
         location=raw["in"],
@@ -206,7 +212,9 @@ def _parameter(refs: Refs, raw: Mapping[str, JSON], pointer: str) -> Parameter:
         schema=schema,
         pointer=f"{pointer}/schema",
         default=schema.get("default", NO_DEFAULT),
-        is_array="array" in schema_types(refs, schema),
+        is_array="array" in types,
+        types=types,
+        item_types=schema_types(refs, arrays[0].get("items", {})) if arrays else types,
     )
 
 

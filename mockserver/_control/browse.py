@@ -49,7 +49,7 @@ def _collection(sim: Simulation, kind: str) -> Collection[Any]:
 
 def agents_of(record: Record) -> list[str]:
     if isinstance(record, JobRecord) and record.items:
-        return list(dict.fromkeys(item.agent_id for item in record.items))
+        return list(dict.fromkeys(agent_id for agent_id, _text, _outcome in record.items))
     agent = record.body.get("agent_id")
     return [str(agent)] if agent else []
 
@@ -168,9 +168,15 @@ def detail(sim: Simulation, record_id: str, callbacks: Iterable[Mapping[str, Any
     found["messages"] = _bodies(record.messages, PAGE_LIMIT)
     found["message_count"] = len(record.messages)
     if isinstance(record, JobRecord):
+        # Items finish in order: the first `answered` are done.
         found["batch_items"] = [
-            {"id": item.id, "agent_id": item.agent_id, "input": item.user_text, "done": item.done}
-            for item in record.items[:PAGE_LIMIT]
+            {
+                "id": record.item_id(index),
+                "agent_id": agent_id,
+                "input": text,
+                "done": index < record.answered,
+            }
+            for index, (agent_id, text, _outcome) in enumerate(record.items[:PAGE_LIMIT])
         ]
     else:
         found["steps"] = _bodies(record.steps, PAGE_LIMIT)

@@ -60,7 +60,7 @@ def _token(part: str) -> str | int:
     return int(part) if part.isdigit() else part
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     seq: int
     at: float
@@ -147,8 +147,8 @@ class RequestJournal:
             method,
             path,
             query,
-            headers[:_MAX_HEADERS],
-            body[:_BODY_LIMIT],
+            headers if len(headers) <= _MAX_HEADERS else headers[:_MAX_HEADERS],
+            body if len(body) <= _BODY_LIMIT else body[:_BODY_LIMIT],
             status,
             round(duration * 1000, 3),
             operation_id,
@@ -162,9 +162,13 @@ class RequestJournal:
         if _REQUEST_LOG.isEnabledFor(WARNING if found or answered else INFO):
             log_request(entry)
         if operation_id is not None:
-            self.exercised.setdefault(operation_id, Counter())[status] += 1
+            counts = self.exercised.get(operation_id)
+            if counts is None:
+                counts = self.exercised[operation_id] = Counter()
+            counts[status] += 1
+        if not found and not answered:
+            return
         where = label or f"{method} {path}"
-        # Usually both are empty: the chain costs no list on every request's path.
         for source, violation in chain((("request", v) for v in found), (("override", v) for v in answered)):
             self.violations.append(
                 {

@@ -10,8 +10,10 @@ enabled, so a quiet server pays one ``isEnabledFor`` per request.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
+import time
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
@@ -24,7 +26,8 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger("mockserver.requests")
 # A library's logger: without a handler of the application's, records go nowhere (not to
 # logging's last-resort stderr handler), so that an embedded MockServer prints nothing.
-LOGGER.addHandler(logging.NullHandler())
+_NULL = logging.NullHandler()
+LOGGER.addHandler(_NULL)
 
 LETTA_DOCS = "https://docs.letta.com/api-reference"
 """The reference of the API the mock serves."""
@@ -97,6 +100,10 @@ def log_request(entry: _Entry) -> None:
         # The path is percent-decoded and violations quote what was sent: a newline there would
         # forge a log line of its own.
         line = line.encode("unicode_escape").decode("ascii")
+    console = _direct_console()
+    if console is not None:
+        console.line(level, line)
+        return
     extra = {
         "method": entry.method,
         "path": entry.path,
@@ -118,13 +125,124 @@ def log_unrouted(method: str, path: str, status: int) -> None:
         LOGGER.info("%s %s %d (no operation here)", method, path, status, extra={"status": status})
 
 
+FLUSH_AFTER = 0.05
+"""Seconds a console line may wait to be written with the lines that follow it."""
+
+
+class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The console's handler, a speed seam (issue 15; docs/performance.md has the counts).
+
+    Lines are gathered and written together at most ``FLUSH_AFTER`` later: a write and a flush per
+    line cost more than the line (sys.stderr is line-buffered, so the gathering has to be here).
+    A warning, or a line logged where no event loop runs, is written at once (with those before
+    it, in order); ``logging.shutdown`` writes what is left at exit. When it is the logger's one
+    listener, :meth:`line` prints a request's line with no ``LogRecord`` at all.
+    """
+
+    def __init__(self, stream: TextIO, datefmt: str = "%H:%M:%S") -> None:
+        super().__init__(stream)
+        self.datefmt = datefmt
+        self.own_formatter = _SecondsFormatter("%(asctime)s %(levelname)-7s %(message)s", datefmt)
+        self.setFormatter(self.own_formatter)
+        self._pending: list[str] = []
+        self._armed: asyncio.AbstractEventLoop | None = None
+        self._second = -1
+        self._clock = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._pending.append(self.format(record) + self.terminator)
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+            return
+        self._after_append(record.levelno)
+
+    def line(self, level: int, message: str) -> None:
+        """Print ``message`` as the formatter prints a record of it at ``level``, without the record."""
+        now = time.time()
+        if int(now) != self._second:
+            self._second, self._clock = int(now), time.strftime(self.datefmt, time.localtime(now))
+        text = f"{self._clock} {logging.getLevelName(level):<7} {message}{self.terminator}"
+        self.acquire()
+        try:
+            self._pending.append(text)
+            self._after_append(level)
+        finally:
+            self.release()
+
+    def _after_append(self, level: int) -> None:
+        """Write now, or make sure a write comes soon (called with the handler's lock held)."""
+        if level >= logging.WARNING:
+            self._write()
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._write()
+            return
+        if self._armed is not loop:  # one timer per loop at a time; a stopped loop's is never waited for
+            self._armed = loop
+            loop.call_later(FLUSH_AFTER, self._flush_later)
+
+    def _flush_later(self) -> None:
+        self.acquire()
+        try:
+            self._armed = None
+            self._write()
+        finally:
+            self.release()
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            self._write()
+        finally:
+            self.release()
+
+    def _write(self) -> None:
+        if self._pending:
+            text, self._pending = "".join(self._pending), []
+            self.stream.write(text)
+        if self.stream and hasattr(self.stream, "flush"):
+            self.stream.flush()
+
+
+class _SecondsFormatter(logging.Formatter):
+    """Formats a record's time once per second: ``%H:%M:%S`` is the same for every line in it."""
+
+    _second = -1
+    _text = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second = int(record.created)
+        if second != self._second:
+            self._second, self._text = second, super().formatTime(record, datefmt)
+        return self._text
+
+
+def _direct_console() -> ConsoleHandler | None:
+    """The console handler when nothing else would see a record: no other handler or filter on the
+    logger, none above it, the console's own format. Then a request's line needs no LogRecord."""
+    handlers = LOGGER.handlers
+    if len(handlers) != 2 or LOGGER.propagate or LOGGER.filters or handlers[0] is not _NULL:
+        return None
+    console = handlers[1]
+    if type(console) is not ConsoleHandler or console.formatter is not console.own_formatter:
+        return None
+    if console.filters or console.level > logging.INFO:
+        return None
+    return console
+
+
 def attach_console(stream: TextIO | None = None) -> logging.Handler:
     """Print the request log on ``stream`` (stderr) at INFO, whatever uvicorn's log level."""
     for old in [h for h in LOGGER.handlers if h.get_name() == _CONSOLE]:
         LOGGER.removeHandler(old)  # serve() called again in the same process: one line per request still
-    handler = logging.StreamHandler(stream or sys.stderr)
+        old.flush()
+    handler = ConsoleHandler(stream or sys.stderr)
     handler.set_name(_CONSOLE)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
     LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.INFO)
     # The console line is the record's one appearance; an application's root handler would repeat it.

@@ -7,6 +7,7 @@ no exception reaches uvicorn: a connection stays usable after any answer.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import inspect
 import ipaddress
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.requests import ClientDisconnect, Request
@@ -53,10 +55,14 @@ class OrjsonResponse(JSONResponse):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        try:
-            return orjson.dumps(content)
-        except (TypeError, orjson.JSONEncodeError):
-            return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        return render_json(content)
+
+
+def render_json(content: Any) -> bytes:
+    try:
+        return orjson.dumps(content)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 _SPOOL_BYTES = 4 * 1024 * 1024
@@ -75,22 +81,33 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
             raise BodyTooLarge(size)
     # Past a few MiB the body goes to a temporary file: a body that turns out too large is
     # refused without having been held in memory (only one under the limit is read back).
+    # The ASGI messages are read here, not through `request.stream()`: most bodies come in one
+    # message, and the generator around `receive` cost more than the rest of this function.
     received = 0
     chunks: list[bytes] = []
     spool: IO[bytes] | None = None
     try:
-        async for chunk in request.stream():
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk: bytes = message.get("body", b"")
+            more = message.get("more_body", False)
             received += len(chunk)
             if received > limit:
                 raise BodyTooLarge(received)
+            if not more and not chunks and spool is None:
+                return chunk
             if spool is None and received > _SPOOL_BYTES:
                 spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed in `finally`)
                 spool.writelines(chunks)
                 chunks.clear()
             if spool is not None:
                 spool.write(chunk)
-            else:
+            elif chunk:
                 chunks.append(chunk)
+            if not more:
+                break
         if spool is None:
             return b"".join(chunks)
         spool.seek(0)
@@ -102,11 +119,26 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
             spool.close()
 
 
+class _Rendered(Response):
+    """A JSON answer already rendered: a reply with no headers of its own needs none of
+    ``Response.__init__``'s header merging (its two headers are written here, once)."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status_code: int) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = [(b"content-type", b"application/json")]
+        if not (status_code < 200 or status_code in (204, 304)):  # as `Response.init_headers` does
+            self.raw_headers.insert(0, (b"content-length", str(len(body)).encode("latin-1")))
+
+
 def render(reply: Reply) -> Response:
     if isinstance(reply, JsonReply):
-        return OrjsonResponse(
-            reply.body, status_code=reply.status, headers=dict(reply.headers) if reply.headers else None
-        )
+        if not reply.headers:
+            return _Rendered(render_json(reply.body), reply.status)
+        return OrjsonResponse(reply.body, status_code=reply.status, headers=dict(reply.headers))
     return StreamingResponse(
         reply.chunks,
         status_code=reply.status,
@@ -190,8 +222,11 @@ def check_control_access(request: Request, token: str | None) -> None:
         )
 
 
+@functools.lru_cache(maxsize=256)
 def is_loopback(host: str) -> bool:
-    """A loopback address or name: who may use the control API, and where binding warns of nothing."""
+    """A loopback address or name: who may use the control API, and where binding warns of nothing.
+
+    Remembered per host: parsing the address was a tenth of a fixture's reset."""
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -233,28 +268,33 @@ def api_endpoint(
 
     async def endpoint(request: Request) -> Response:
         started = time.perf_counter()
-        if shadowed and request.url.path in shadowed:
-            allow = shadowed[request.url.path]
-            detail = (
-                f"Method Not Allowed: no operation at {request.method} {request.url.path}; allowed: {allow}"
-            )
+        # The scope, not `Request`'s properties: each of those builds an object per request.
+        scope = request.scope
+        method, path, query = scope["method"], scope["path"], scope["query_string"]
+        if shadowed and path in shadowed:
+            allow = shadowed[path]
+            detail = f"Method Not Allowed: no operation at {method} {path}; allowed: {allow}"
             return OrjsonResponse({"detail": detail}, status_code=405, headers={"Allow": allow})
-        op = methods[request.method if request.method != "HEAD" else "GET"]
+        op = methods[method if method != "HEAD" else "GET"]
         raw = b""
         violations: list[Violation] = []
         answered: list[Violation] = []
         try:
             check_api_key(request, context.api_key)
             settle(context.sim)
-            raw = await read_body(request) if op.body_pointer is not None else b""
+            content_type = ""
+            if op.body_pointer is not None:
+                raw = await read_body(request)
+                content_type = request.headers.get("content-type", "")
             parsed = parse_request(
                 context.table,
                 context.schemas,
                 op,
-                request.path_params,
-                request.query_params.multi_items() if request.scope["query_string"] else (),
+                scope["path_params"],
+                # What `request.query_params.multi_items()` gives, without its multi-dict.
+                parse_qsl(query.decode("latin-1"), keep_blank_values=True) if query else (),
                 raw,
-                request.headers.get("content-type", ""),
+                content_type,
             )
             check_semantics(context.table, context.schemas.level, parsed)
             reply, answered = await _answer(context, request, parsed)
@@ -266,17 +306,16 @@ def api_endpoint(
             response = error_response(exc)
         except Exception as exc:  # never let uvicorn close the connection on us
             response = internal_error(exc, op.label)
-        scope = request.scope
         context.journal.record(
-            method=request.method,
-            path=scope["path"],
-            query=scope["query_string"].decode("latin-1"),
+            method=method,
+            path=path,
+            query=query.decode("latin-1"),
             headers=scope["headers"],
             body=raw,
             status=response.status_code,
             duration=time.perf_counter() - started,
             operation_id=op.operation_id,
-            label=op.label,
+            label=op.label if violations or answered else None,
             violations=violations,
             override_violations=answered,
             answer=getattr(response, "body", b""),  # a stream has none

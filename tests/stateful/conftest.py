@@ -8,12 +8,14 @@ computed from the clock's own ``epoch``, never from the wall clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from letta_client import AsyncLetta, Letta
+from sdk_runs import sdk_options
 
 from mockserver import MockServer
 
@@ -133,3 +135,17 @@ def api(manual_server: MockServer) -> Iterator[MockApi]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def client(manual_server: MockServer, api: MockApi) -> Iterator[Letta]:
+    """letta-client 1.7.0 (sync) on the shared manual-clock server, its store emptied just now."""
+    with Letta(**sdk_options(manual_server.url), timeout=10) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+async def aclient(manual_server: MockServer, api: MockApi, anyio_backend: str) -> AsyncIterator[AsyncLetta]:
+    """The async SDK on the same server."""
+    async with AsyncLetta(**sdk_options(manual_server.url), timeout=10) as sdk:
+        yield sdk

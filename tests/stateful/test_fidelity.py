@@ -13,34 +13,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from letta_client import APIStatusError, AsyncLetta, Letta, UnprocessableEntityError
-from sdk_runs import sdk_options
 from sse import sse_payloads
-
-from mockserver import MockServer
 
 from .conftest import AGENT_A, JOB_DURATION, MockApi, ServerFactory, batch_request
 
 HELLO: Any = batch_request(AGENT_A, "hi")
 NEITHER = "Value error, Must specify either 'input' or 'messages'."
 BOTH = "Value error, Cannot specify both 'input' and 'messages'."
-
-
-@pytest.fixture
-def client(manual_server: MockServer, api: MockApi) -> Iterator[Letta]:
-    with Letta(**sdk_options(manual_server.url), timeout=10) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-async def aclient(manual_server: MockServer, api: MockApi, anyio_backend: str) -> AsyncIterator[AsyncLetta]:
-    async with AsyncLetta(**sdk_options(manual_server.url), timeout=10) as sdk:
-        yield sdk
 
 
 def _detail(error: Any) -> list[tuple[list[Any], str, str]]:

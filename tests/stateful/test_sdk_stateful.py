@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +27,7 @@ from letta_client.types.agents.letta_streaming_response import (
 )
 from letta_client.types.agents.run import Run
 from letta_client.types.batch_job import BatchJob
-from sdk_runs import sdk_options, strictly
+from sdk_runs import strictly
 
 from mockserver import MockServer
 
@@ -59,18 +58,6 @@ FIRST_STEP = 2 * STEP
 """From the opening ping to the reasoning: the user's input (due at 0.5 s) is stored, never streamed."""
 BATCH = pydantic.TypeAdapter(BatchJob)
 RUN = pydantic.TypeAdapter(Run)
-
-
-@pytest.fixture
-def client(manual_server: MockServer, api: MockApi) -> Iterator[Letta]:
-    with Letta(**sdk_options(manual_server.url), timeout=10) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-async def aclient(manual_server: MockServer, api: MockApi, anyio_backend: str) -> AsyncIterator[AsyncLetta]:
-    async with AsyncLetta(**sdk_options(manual_server.url), timeout=10) as sdk:
-        yield sdk
 
 
 def _requests() -> Any:

@@ -305,7 +305,7 @@ def control_endpoint(
                     raise RequestInvalid(None, problems)
                 control.validate(route.payload, payload)
             settle(control.sim)
-            reply = route.handler(payload, dict(request.query_params))
+            reply = route.handler(payload, {**request.query_params, **request.path_params})
             if inspect.isawaitable(reply):  # waits on this loop (the callback workers run here too)
                 reply = await reply
             return render(reply)

@@ -171,7 +171,7 @@ def test_a_fault_added_from_the_form_fails_the_next_sdk_call(
         client.batches.create(requests=[{"agent_id": AGENT_A, "input": "hi"}])  # `times: 1` is used up
     expect(page.locator("#faults li")).to_have_text("none")
 
-    # A scenario from its form, and removal of every one.
+    # A scenario from its form; one removed by its row's button; then every one.
     scenario = page.locator("#scenario-form")
     scenario.locator("select[name=match_key]").select_option("agent_id")
     scenario.locator("input[name=match_value]").fill(AGENT_B)
@@ -179,6 +179,17 @@ def test_a_fault_added_from_the_form_fails_the_next_sdk_call(
     scenario.get_by_role("button", name="Add scenario").click()
     expect(page.locator("#scenarios li")).to_contain_text(AGENT_B)
     assert [s["match"] for s in mock.get("/_mock/scenarios").json()["scenarios"]] == [{"agent_id": AGENT_B}]
+    kept = mock.post("/_mock/scenarios", json={"match": {"next_batches": 2}, "status": "expired"}).json()
+    expect(page.locator("#scenarios li")).to_have_count(2)
+    page.locator("#scenarios li", has_text=AGENT_B).get_by_role("button", name="Remove").click()
+    expect(page.locator("#notice")).to_contain_text("removed scenario")
+    expect(page.locator("#scenarios li")).to_have_count(1)
+    expect(page.locator("#scenarios li")).to_contain_text(kept["id"])
+    assert mock.get("/_mock/scenarios").json() == {"scenarios": [kept]}
+    fault = mock.post("/_mock/faults", json={"operation": "list_runs", "latency": {"seconds": 0}}).json()
+    page.locator(f'#faults li[data-id="{fault["id"]}"]').get_by_role("button", name="Remove").click()
+    expect(page.locator("#faults li")).to_have_text("none")
+    assert mock.get("/_mock/faults").json() == {"faults": []}
     page.locator("#clear-scenarios").click()
     expect(page.locator("#scenarios li")).to_have_text("none")
     assert mock.get("/_mock/scenarios").json() == {"scenarios": []}

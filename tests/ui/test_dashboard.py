@@ -232,7 +232,8 @@ def test_every_value_a_client_sent_is_shown_as_text(
         )
         refused = mock.post(
             "/v1/messages/batches",
-            json={"requests": [{"agent_id": AGENT_A, "input": "x"}], "callback_url": f"http://a/{HOSTILE}"},
+            # The agent id breaks the contract (a well-formed callback URL passes, as on the real server).
+            json={"requests": [{"agent_id": "agent-x", "input": "x"}], "callback_url": f"http://a/{HOSTILE}"},
             headers={"X-Evil": HOSTILE},
         )
         assert refused.status_code == 422

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mockserver._answers.backend import JsonReply
-from mockserver._contract.errors import BadRequest, Conflict, RequestInvalid
+from mockserver._contract.errors import BadRequest, Conflict, NotFound, RequestInvalid
 from mockserver._contract.generate import DataGenerator
 from mockserver._contract.models import check_create_batch
 from mockserver._contract.parsing import batch_requests
@@ -116,9 +116,11 @@ _ROUTES: tuple[tuple[str, str, str, str | None, str], ...] = (
     ),
     ("GET", "/_mock/scenarios", "list_scenarios", None, "The scenarios in force"),
     ("DELETE", "/_mock/scenarios", "clear_scenarios", None, "Remove every scenario"),
+    ("DELETE", "/_mock/scenarios/{id}", "remove_scenario", None, "Remove one scenario (404: no such id)"),
     ("POST", "/_mock/faults", "add_fault", "FaultSpec", "Inject latency, an error or a dropped connection"),
     ("GET", "/_mock/faults", "list_faults", None, "The faults in force"),
     ("DELETE", "/_mock/faults", "clear_faults", None, "Remove every fault"),
+    ("DELETE", "/_mock/faults/{id}", "remove_fault", None, "Remove one fault (404: no such id)"),
     ("GET", "/_mock/requests", "requests", None, "The request journal, filtered"),
     ("GET", "/_mock/report", "report", None, "Exercised operations and contract violations"),
     ("GET", "/_mock/state", "state", None, "The whole simulated state as JSON"),
@@ -138,7 +140,10 @@ _ROUTES: tuple[tuple[str, str, str, str | None, str], ...] = (
         "One batch, run or job: body, items, messages, steps, callbacks",
     ),
 )
-_READS_QUERY = frozenset({"requests", "report", "records", "record", "callback_journal"})
+# Their "query" also holds the path's parameters (`{id}`).
+_READS_QUERY = frozenset(
+    {"requests", "report", "records", "record", "callback_journal", "remove_scenario", "remove_fault"}
+)
 
 
 def _with_payload(handler: Callable[[Any], Any], payload: Any, _query: Query) -> Any:
@@ -285,6 +290,12 @@ class Control:
             self.sim.scenarios.clear()
         return JsonReply({"scenarios": []})
 
+    def remove_scenario(self, query: Query) -> JsonReply:
+        scenario_id = query.get("id", "")
+        if self.sim is None or not self.sim.scenarios.remove(scenario_id):
+            raise NotFound(f"no scenario {scenario_id!r} is in force (GET /_mock/scenarios lists them)")
+        return self.list_scenarios()
+
     def add_fault(self, spec: Mapping[str, Any]) -> JsonReply:
         if "stream_error" in spec and spec.get("operation") != "retrieve_stream_for_run":
             message = "stream_error applies only to operation 'retrieve_stream_for_run' (a run stream)"
@@ -297,6 +308,12 @@ class Control:
     def clear_faults(self) -> JsonReply:
         self.faults.clear()
         return JsonReply({"faults": []})
+
+    def remove_fault(self, query: Query) -> JsonReply:
+        fault_id = query.get("id", "")
+        if not self.faults.remove(fault_id):
+            raise NotFound(f"no fault {fault_id!r} is in force (GET /_mock/faults lists them)")
+        return self.list_faults()
 
     # -- journal, report, state -----------------------------------------------------------
 

@@ -133,6 +133,13 @@ class Faults:
     def clear(self) -> None:
         self._faults.clear()
 
+    def remove(self, fault_id: str) -> bool:
+        """Drop one fault; ``False`` when none has that id."""
+        kept = [fault for fault in self._faults if fault.id != fault_id]
+        found = len(kept) < len(self._faults)
+        self._faults = kept
+        return found
+
     def take(self, operation_id: str) -> list[Fault]:
         """The faults that apply to this request, each counted once."""
         taken = [f for f in self._faults if f.operation in (None, operation_id)]

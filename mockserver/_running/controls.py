@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
 import httpx
 
@@ -170,6 +171,10 @@ class MockControls:
         """Remove every scenario."""
         self._call("DELETE", "/_mock/scenarios")
 
+    def remove_scenario(self, scenario_id: str) -> None:
+        """Remove one scenario, by the ``id`` :meth:`add_scenario` gave it (``ControlError``: none has it)."""
+        self._call("DELETE", f"/_mock/scenarios/{quote(scenario_id, safe='')}")
+
     def add_fault(
         self,
         operation: str = "*",
@@ -220,6 +225,10 @@ class MockControls:
     def clear_faults(self) -> None:
         """Remove every fault."""
         self._call("DELETE", "/_mock/faults")
+
+    def remove_fault(self, fault_id: str) -> None:
+        """Remove one fault, by the ``id`` :meth:`add_fault` returned (``ControlError``: none has it)."""
+        self._call("DELETE", f"/_mock/faults/{quote(fault_id, safe='')}")
 
     def override(self, operation_id: str, function: Override) -> None:
         """Answer ``operation_id`` with ``function(request)`` until :meth:`reset` or :meth:`clear_overrides`.

@@ -59,6 +59,13 @@ class Scenarios:
     def clear(self) -> None:
         self._rules.clear()
 
+    def remove(self, rule_id: str) -> bool:
+        """Drop one rule; ``False`` when none has that id."""
+        kept = [rule for rule in self._rules if rule.id != rule_id]
+        found = len(kept) < len(self._rules)
+        self._rules[:] = kept
+        return found
+
     def _use(self, rule: Rule) -> dict[str, Any]:
         if rule.remaining is not None:
             rule.remaining -= 1

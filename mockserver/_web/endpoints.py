@@ -41,6 +41,7 @@ from mockserver._control.api import Control, ControlRoute
 from mockserver._control.journal import RequestJournal
 from mockserver._control.overrides import MockRequest, Override, override_reply
 from mockserver._simulation.simulation import Simulation
+from mockserver._web import origins
 
 log = logging.getLogger("mockserver")
 
@@ -204,7 +205,10 @@ TOKEN_COOKIE = "letta_mock_token"
 
 def check_control_access(request: Request, token: str | None) -> None:
     """The control API answers loopback callers only, or, with a token, whoever presents it
-    (header, bearer, or the dashboard's cookie)."""
+    (header, bearer, or the dashboard's cookie); never a web page of another site (``origins``)."""
+    refused = origins.refusal(request)
+    if refused is not None:
+        raise Forbidden(refused)
     if token is not None:
         offered = (
             request.headers.get("x-letta-mock-token")
@@ -344,7 +348,7 @@ def control_endpoint(
                     raise RequestInvalid(None, problems)
                 control.validate(route.payload, payload)
             settle(control.sim)
-            reply = route.handler(payload, dict(request.query_params))
+            reply = route.handler(payload, {**request.query_params, **request.path_params})
             if inspect.isawaitable(reply):  # waits on this loop (the callback workers run here too)
                 reply = await reply
             return render(reply)

@@ -45,7 +45,7 @@ def _control_schemas(control_document: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _control_operation(route: ControlRoute) -> dict[str, Any]:
-    name = route.path.removeprefix("/_mock/").replace("/", "_")
+    name = re.sub(r"[{}]", "", route.path.removeprefix("/_mock/").replace("/", "_"))
     operation: dict[str, Any] = {
         "tags": ["mock-control"],
         "summary": route.summary or f"{route.method} {route.path}",
@@ -69,6 +69,11 @@ def _control_operation(route: ControlRoute) -> dict[str, Any]:
             "description": "The payload does not match its schema",
             "content": {"application/json": {"schema": dict(_VALIDATION_REF)}},
         }
+    if "{id}" in route.path:
+        operation["parameters"] = [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+        ]
+        operation["responses"]["404"] = _error("No scenario or fault in force has that id.")
     params = _QUERY_PARAMS.get(route.path, ())
     if params:
         operation["responses"]["422"] = {

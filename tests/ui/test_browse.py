@@ -7,6 +7,7 @@ No browser here (these run in the fast loop); tests/ui/test_dashboard.py clicks 
 from __future__ import annotations
 
 import copy
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -285,16 +286,20 @@ def test_the_start_up_lines_print_the_dashboard_and_its_token_link(tmp_path: Pat
 
 
 def test_the_callback_journal_keeps_its_shape_and_takes_a_limit(manual: httpx.Client) -> None:
-    """The dashboard asks for the newest 200 attempts; refused connections make attempts."""
-    for n in range(3):
-        manual.post(
-            "/v1/messages/batches",
-            json={
-                "requests": [{"agent_id": AGENT_A, "input": "hi"}],
-                "callback_url": f"http://127.0.0.1:9/{n}",
-            },
-        )
-    manual.post("/_mock/clock/advance", json={"seconds": 5})
+    """The dashboard asks for the newest 200 attempts; a port nobody listens on makes failed attempts."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: a connection is refused at once
+        port = closed.getsockname()[1]
+        for n in range(3):
+            made = manual.post(
+                "/v1/messages/batches",
+                json={
+                    "requests": [{"agent_id": AGENT_A, "input": "hi"}],
+                    "callback_url": f"http://127.0.0.1:{port}/{n}",
+                },
+            )
+            assert made.status_code == 200, made.text
+        manual.post("/_mock/clock/advance", json={"seconds": 5})
     every = manual.get("/_mock/callbacks").json()
     assert set(every) == {"callbacks", "pending"}
     assert len(every["callbacks"]) == 3

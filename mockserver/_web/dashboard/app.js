@@ -44,11 +44,30 @@ async function advance(seconds) {
 
 // -- scenarios and faults -----------------------------------------------------------------
 
-function specItem(spec) {
-  const { id, remaining, ...rest } = spec;
-  return el("li", {}, el("span", { class: "spec-id", text: id }), " ",
-    el("code", { text: JSON.stringify(rest) }),
-    remaining !== null && remaining !== undefined ? el("span", { class: "muted", text: ` ${remaining} left` }) : null);
+function specItem(path, noun) {
+  return (spec) => {
+    const { id, remaining, ...rest } = spec;
+    const remove = el("button", {
+      type: "button", class: "small remove", title: `Remove ${noun} ${id}`, text: "Remove",
+      onclick: () => removeOne(path, id, noun),
+    });
+    return el("li", { dataset: { id } }, el("span", { class: "spec-id", text: id }), " ",
+      el("code", { text: JSON.stringify(rest) }),
+      remaining !== null && remaining !== undefined ? el("span", { class: "muted", text: ` ${remaining} left` }) : null,
+      " ", remove);
+  };
+}
+
+async function removeOne(path, id, noun) {
+  try {
+    await call("DELETE", `${path}/${encodeURIComponent(id)}`);
+    notify(`removed ${noun} ${id}`);
+  } catch (error) {
+    // Already gone (used up, or removed elsewhere): the next poll shows what is left.
+    notify(error.message, true);
+  }
+  delete state.seen.controls;
+  refresh();
 }
 
 async function refreshControls() {
@@ -57,9 +76,10 @@ async function refreshControls() {
   $("controls-count").hidden = total === 0;
   $("controls-count").textContent = String(total);
   if (unchanged("controls", [scenarios, faults])) return;
-  $("scenarios").replaceChildren(...(scenarios.scenarios.length ? scenarios.scenarios.map(specItem)
+  $("scenarios").replaceChildren(...(scenarios.scenarios.length
+    ? scenarios.scenarios.map(specItem("/_mock/scenarios", "scenario"))
     : [el("li", { class: "muted", text: "none" })]));
-  $("faults").replaceChildren(...(faults.faults.length ? faults.faults.map(specItem)
+  $("faults").replaceChildren(...(faults.faults.length ? faults.faults.map(specItem("/_mock/faults", "fault"))
     : [el("li", { class: "muted", text: "none" })]));
 }
 

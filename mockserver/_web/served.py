@@ -30,7 +30,9 @@ _QUERY_PARAMS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
         ("limit", _COUNT),
     ),
     "/_mock/report": (("since", _COUNT),),
+    "/_mock/record": (("id", {"type": "string", "minLength": 1}),),
 }
+_REQUIRED_PARAMS = frozenset({("/_mock/record", "id")})
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -81,9 +83,16 @@ def _control_operation(route: ControlRoute) -> dict[str, Any]:
             "content": {"application/json": {"schema": dict(_VALIDATION_REF)}},
         }
         operation["parameters"] = [
-            {"name": param, "in": "query", "required": False, "schema": dict(schema)}
+            {
+                "name": param,
+                "in": "query",
+                "required": (route.path, param) in _REQUIRED_PARAMS,
+                "schema": dict(schema),
+            }
             for param, schema in params
         ]
+        if route.path == "/_mock/record":
+            operation["responses"]["404"] = _error("No batch, run or job has that id.")
     return operation
 
 

@@ -612,7 +612,9 @@ def api_cases() -> Iterator[Case]:
 
 # -- the control API -------------------------------------------------------------------------------
 
-_STATEFUL_ONLY = frozenset({"/_mock/clock", "/_mock/state", "/_mock/records"})
+_STATEFUL_ONLY = frozenset({"/_mock/clock", "/_mock/state", "/_mock/records", "/_mock/record"})
+_NEEDS_QUERY = frozenset({"/_mock/record"})
+"""Routes whose required query parameter (``id``) the ignored-body case leaves out: a 422 naming it."""
 _CONTROL_BASES: dict[str, dict[str, Any]] = {
     "ClockAdvance": {"seconds": 1},
     "RunSeed": {"agent_id": AGENT},
@@ -632,8 +634,8 @@ def control_cases() -> Iterator[Case]:
         by_path.setdefault(route.path, set()).add(route.method)
         prefix = f"control:{route.method} {route.path}"
         if route.payload is None:
-            ok = OK
-            stateless_ok = BAD if route.path in _STATEFUL_ONLY else OK
+            ok = INVALID if route.path in _NEEDS_QUERY else OK
+            stateless_ok = BAD if route.path in _STATEFUL_ONLY else ok
             if route.method == "POST":  # /_mock/reset: no body to be hostile with, and it changes the state
                 continue
             target = route.path.replace("{id}", "scenario-0")

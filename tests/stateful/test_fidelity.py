@@ -160,7 +160,7 @@ def test_a_stream_error_fault_cuts_a_live_stream_without_waiting_for_the_clock(a
 @pytest.mark.parametrize(
     ("fault", "field"),
     [
-        ({"operation": "list_runs", "stream_error": {}}, ["body", "stream_error"]),
+        ({"operation": "list_runs", "stream_error": {}}, ["body", "operation"]),
         (
             {"operation": "retrieve_stream_for_run", "stream_error": {"after_events": -1}},
             ["body", "stream_error", "after_events"],

@@ -138,3 +138,13 @@ def test_unknown_names_on_the_control_api_are_a_422_listing_the_valid_ones() -> 
         assert "contract" in str(bad_profile.json())
         assert "letta-oss" in str(bad_profile.json())
         assert http.get("/_mock/profile").json()["profile"] == "contract"
+
+
+def test_the_served_document_is_the_documented_contract_under_every_profile() -> None:
+    with MockServer() as contract, MockServer(profile="letta-oss") as real:
+        documents = [
+            httpx.get(server.url + "/openapi.json", timeout=10).json() for server in (contract, real)
+        ]
+    assert documents[0] == documents[1]
+    detail = documents[1]["components"]["schemas"]["HTTPValidationError"]["properties"]["detail"]
+    assert detail["type"] == "array"  # the documented list, although letta-oss answers a string

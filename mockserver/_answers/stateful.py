@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from mockserver._answers import sse as _sse
 from mockserver._answers.backend import JsonReply, Reply, StreamReply
+from mockserver._answers.deviations import naive_timestamps, unknown_error
 from mockserver._contract.errors import BadRequest, Gone, NotFound
 from mockserver._contract.generate import prefixed_id
 from mockserver._contract.parsing import ParsedRequest, batch_requests
@@ -32,8 +33,6 @@ Cursors = str
 """How a list reads ``before``/``after``: ``documented`` (in the sort order, nearest the cursor),
 ``inverted`` (each means the other, as the real runs list does) or ``chronological`` (``before``
 older, ``after`` newer, as the real jobs list does); the last two keep the head of the sort order."""
-_UNKNOWN_ERROR = {"detail": "An unknown error occurred"}
-"""The real server's body for any exception its handlers did not expect (``app.py:435-473``)."""
 
 
 def _ordering(request: ParsedRequest) -> str:
@@ -89,7 +88,10 @@ class StatefulBackend:
         }
 
     async def handle(self, request: ParsedRequest) -> Reply:
-        return self._handlers[request.operation.operation_id](request)
+        reply = self._handlers[request.operation.operation_id](request)
+        if "naive-timestamps" in self.quirks and isinstance(reply, JsonReply):
+            return naive_timestamps(reply)
+        return reply
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -192,7 +194,7 @@ class StatefulBackend:
     def _batch_messages(self, request: ParsedRequest) -> Reply:
         batch = self._batch(request)
         if request.query.get("after") and "batch-messages-after-500" in self.quirks:
-            return JsonReply(_UNKNOWN_ERROR, 500, quirks=("batch-messages-after-500",))
+            return unknown_error("batch-messages-after-500")
         agent = request.query.get("agent_id")
 
         def unknown(exc: UnknownCursor) -> None:
@@ -227,7 +229,7 @@ class StatefulBackend:
         record = self._job(request)
         self.sim.cancel_job(record, set_completed_at=True)
         if "job-cancel-500" in self.quirks:
-            return JsonReply(_UNKNOWN_ERROR, 500, quirks=("job-cancel-500",))
+            return unknown_error("job-cancel-500")
         return JsonReply(record.body)
 
     # -- runs ------------------------------------------------------------------------------
@@ -271,7 +273,7 @@ class StatefulBackend:
     def _delete_run(self, request: ParsedRequest) -> Reply:
         if "run-delete-500" in self.quirks:
             # The real route fails on a method that does not exist before it looks anything up.
-            return JsonReply(_UNKNOWN_ERROR, 500, quirks=("run-delete-500",))
+            return unknown_error("run-delete-500")
         self.sim.delete_run(self._run(request))
         return JsonReply(None)
 

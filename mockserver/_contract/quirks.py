@@ -36,6 +36,14 @@ class Profile:
 
 QUIRKS: tuple[Quirk, ...] = (
     Quirk(
+        "naive-timestamps",
+        "completed_at and callback_sent_at of jobs, batches and runs carry no UTC offset"
+        " (timestamp without time zone columns)",
+        "alembic/versions/567e9fe06270_*.py:29,36; alembic/versions/3c683a662c82_*.py:35",
+        "Python: subtracting them from the offset-aware created_at raises TypeError; JavaScript reads"
+        " them as local time; parse a timestamp without an offset as UTC",
+    ),
+    Quirk(
         "validation-detail-string",
         'a 422 body\'s "detail" is a string (a Python repr of the errors, tuple locs, single quotes)'
         ' plus "trace_id": ""',

@@ -7,6 +7,7 @@ Each test runs under both profiles; ``contract`` shows the documented behaviour 
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -190,3 +191,25 @@ def test_auto_paging_runs_under_letta_oss_repeats_the_newest(
     # The real server's next (older) page is before=<last id>, the opposite of its documentation.
     older = client.runs.list(limit=2, before=newest_first[1]).items
     assert [run.id for run in older] == newest_first[2:4]
+
+
+@BOTH
+def test_naive_completed_at_breaks_duration_arithmetic_under_letta_oss(
+    letta_mock: Any, letta_mock_profile: str
+) -> None:
+    client = letta_mock.client()
+    made = batch(client)
+    letta_mock.advance(10)
+    done = client.batches.retrieve(made.id)
+    assert done.completed_at is not None
+    assert done.created_at.tzinfo is not None
+    if letta_mock_profile == "contract":
+        assert (done.completed_at - done.created_at).total_seconds() == 2.0
+        return
+    assert done.completed_at.tzinfo is None
+    with pytest.raises(TypeError, match="offset-naive and offset-aware"):
+        done.completed_at - done.created_at  # what a client written against the documentation does
+    # The usual fix: a timestamp without an offset is UTC.
+    fixed = done.completed_at.replace(tzinfo=UTC)
+    assert (fixed - done.created_at).total_seconds() == 2.0
+    assert "naive-timestamps" in {d["quirk"] for d in letta_mock.report()["deviations"]}

@@ -149,3 +149,16 @@ def test_the_served_document_is_the_documented_contract_under_every_profile() ->
     assert documents[0] == documents[1]
     detail = documents[1]["components"]["schemas"]["HTTPValidationError"]["properties"]["detail"]
     assert detail["type"] == "array"  # the documented list, although letta-oss answers a string
+
+
+def test_the_python_controls_read_and_switch_the_profile() -> None:
+    with MockServer() as server:
+        assert server.profile()["quirks"] == dict.fromkeys(NAMES, False)
+        switched = server.set_profile("letta-oss", {"naive-timestamps": False})
+        assert switched["quirks"] == {name: name != "naive-timestamps" for name in NAMES}
+        with pytest.raises(ValueError, match="unknown quirk 'nope': the quirks are naive-timestamps"):
+            server.set_profile("letta-oss", {"nope": True})
+        with pytest.raises(ValueError, match="unknown profile 'x': the profiles are contract, letta-oss"):
+            server.set_profile("x")
+        server.reset()
+        assert server.profile()["profile"] == "contract"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from mockserver._answers import sse as _sse
 from mockserver._answers.backend import JsonReply, Reply, StreamReply
@@ -29,7 +29,7 @@ STREAM_EXPIRY_SECONDS = 3 * 60 * 60
 _PING_SEQ = 1
 """The ``seq_id`` of the ping a background run's stream opens with: its first stored chunk."""
 R = TypeVar("R", bound=Keyed)
-Cursors = str
+Cursors = Literal["documented", "inverted", "chronological"]
 """How a list reads ``before``/``after``: ``documented`` (in the sort order, nearest the cursor),
 ``inverted`` (each means the other, as the real runs list does) or ``chronological`` (``before``
 older, ``after`` newer, as the real jobs list does); the last two keep the head of the sort order."""

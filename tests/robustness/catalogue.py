@@ -615,6 +615,7 @@ def api_cases() -> Iterator[Case]:
 _STATEFUL_ONLY = frozenset({"/_mock/clock", "/_mock/state"})
 _CONTROL_BASES: dict[str, dict[str, Any]] = {
     "ClockAdvance": {"seconds": 1},
+    "ProfileSpec": {"profile": "contract"},
     "RunSeed": {"agent_id": AGENT},
     "JobSeed": {},
     "ScenarioSpec": {"match": {"agent_id": AGENT}},

@@ -14,6 +14,7 @@ from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from mockserver._contract.quirks import DEFAULT_PROFILE, NAMES, PROFILE_NAMES, check_quirks
 from mockserver._contract.validation import LEVELS, Level
 from mockserver._simulation.clock import CLOCK_KINDS, ClockKind
 from mockserver._simulation.retention import DEFAULT_MAX_RECORDS
@@ -54,6 +55,10 @@ class Setting:
     value_rule: str | None = None
     """What a Python value must be, where that differs from ``rule`` (which is about text)."""
     choices: tuple[str, ...] = ()
+    flag: str | None = None
+    """The flag when it is not the field's name (``--quirk`` for ``quirks``)."""
+    repeat: bool = False
+    """A flag given any number of times; its values (and a variable's) are joined by commas."""
 
 
 def setting_of(spec: Field[Any]) -> Setting:
@@ -62,6 +67,9 @@ def setting_of(spec: Field[Any]) -> Setting:
 
 
 def flag_of(name: str) -> str:
+    spec = {spec.name: spec for spec in fields(Config)}.get(name)
+    if spec is not None and setting_of(spec).flag:
+        return f"--{setting_of(spec).flag}"
     return "--" + name.replace("_", "-")
 
 
@@ -153,6 +161,30 @@ def _hosts(text: str) -> frozenset[str]:
 
 def _host_set(value: Any) -> bool:
     return isinstance(value, frozenset) and all(isinstance(host, str) for host in value)
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in text.split(",") if name.strip())
+
+
+def _quirk_names(help: str, flag: str) -> Metadata:
+    def valid(value: Any) -> bool:
+        return _host_set(value) and all(name in NAMES for name in value)
+
+    rule = "quirk names (see `letta-mockserver quirks`), some of " + ", ".join(NAMES)
+    setting = Setting(
+        help,
+        "behaviour",
+        _names,
+        rule,
+        valid,
+        "NAME",
+        shown_default="none",
+        value_rule="a set of " + rule,
+        flag=flag,
+        repeat=True,
+    )
+    return {"setting": setting}
 
 
 def _host(value: Any) -> bool:
@@ -327,7 +359,33 @@ class Config:
         ),
     )
 
+    profile: str = field(
+        default=DEFAULT_PROFILE,
+        metadata=_choice(
+            PROFILE_NAMES,
+            "which server to answer as: contract, the documentation; letta-oss, the open-source Letta"
+            " server with its quirks (docs/profiles.md)",
+            "behaviour",
+        ),
+    )
+    quirks: frozenset[str] = field(
+        default=frozenset(),
+        metadata=_quirk_names("turn a quirk on, beyond the profile's", "quirk"),
+    )
+    no_quirks: frozenset[str] = field(
+        default=frozenset(),
+        metadata=_quirk_names("turn one of the profile's quirks off", "no-quirk"),
+    )
+
     def __post_init__(self) -> None:
+        for name in ("quirks", "no_quirks"):
+            value = getattr(self, name)
+            if isinstance(value, list | tuple | set):  # a marker or a caller may hand any collection
+                object.__setattr__(self, name, frozenset(value))
+            elif isinstance(value, str):
+                object.__setattr__(self, name, frozenset({value}))
+            if isinstance(getattr(self, name), frozenset):
+                check_quirks(getattr(self, name), f"quirk in {name}")
         for spec in fields(self):
             value = getattr(self, spec.name)
             setting = setting_of(spec)

@@ -10,8 +10,9 @@ fixtures that need it.
 - ``letta_mock_asgi``: the same app served in-process through httpx transports, no socket.
 - ``letta_mock_settings``: session-scoped dict of ``Config`` fields; override it in a
   ``conftest.py`` to change the defaults for a whole suite.
-- ``@pytest.mark.letta_mock(mode=..., validation=..., clock=..., seed=..., expect_violations=True,
-  timeout=...)``: per-test settings, fed to the same ``Config`` the CLI builds.
+- ``@pytest.mark.letta_mock(mode=..., validation=..., clock=..., seed=..., profile=..., quirks=[...],
+  expect_violations=True, timeout=...)``: per-test settings, fed to the same ``Config`` the CLI builds.
+- ``--letta-mock-profile NAME``: the profile of every mock a marker does not set (docs/profiles.md).
 - ``letta_mock_timeout`` (ini option, seconds, default 60; 0 turns it off): a watchdog fails a
   test using either fixture that runs longer, with a message naming the mock and its last request,
   instead of hanging the run (an override that makes auto-paging loop, a stream waiting for a
@@ -44,6 +45,7 @@ DEFAULT_TIMEOUT = 60.0
 """Seconds; far above what a test against a local mock needs, far below a CI job's own limit."""
 REPORT_OPTION = "--letta-mock-report"
 REPORT_CHOICES = ("short", "full", "off")
+PROFILE_OPTION = "--letta-mock-profile"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,6 +56,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="what a failing test that used letta_mock or letta_mock_asgi shows of its requests to the mock:"
         " short (method, path, status, duration, violations, callbacks; the default), full (also bodies),"
         " off",
+    )
+    parser.getgroup("letta_mock").addoption(
+        PROFILE_OPTION,
+        default=None,
+        metavar="NAME",
+        help="answer every letta_mock as this profile (contract, letta-oss: the real server's quirks;"
+        " docs/profiles.md) unless a test's marker names one",
     )
     parser.addini(
         TIMEOUT_OPTION,
@@ -67,13 +76,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "letta_mock(**settings): settings of the letta_mock fixture for this test (Config fields such as"
-        " mode, validation, clock, seed, job_duration); expect_violations=True allows contract violations;"
+        " mode, validation, clock, seed, job_duration, profile, quirks, no_quirks);"
+        " expect_violations=True allows contract violations;"
         f" timeout=seconds replaces the {TIMEOUT_OPTION} ini option (0: no limit)",
     )
     try:
         _seconds(config.getini(TIMEOUT_OPTION), f"the {TIMEOUT_OPTION} ini option")
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+    profile = config.getoption(PROFILE_OPTION)
+    if profile is not None:
+        from mockserver._contract.quirks import check_profile  # only when asked: costs others nothing
+
+        try:
+            check_profile(profile)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{PROFILE_OPTION} {profile}: {exc}") from None
 
 
 def _seconds(value: object, where: str) -> float:
@@ -95,7 +113,9 @@ def letta_mock_settings() -> dict[str, Any]:
 class _Settings:
     def __init__(self, request: pytest.FixtureRequest, base: dict[str, Any]) -> None:
         marker = request.node.get_closest_marker("letta_mock")
-        settings = {**DEFAULTS, **base, **(marker.kwargs if marker else {})}
+        profile = request.config.getoption(PROFILE_OPTION)
+        chosen = {"profile": profile} if profile else {}
+        settings = {**DEFAULTS, **base, **chosen, **(marker.kwargs if marker else {})}
         if "port" in settings:
             # A fixed port would collide between pytest-xdist workers and between sessions on one machine.
             raise ValueError(

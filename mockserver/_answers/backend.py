@@ -14,6 +14,9 @@ class JsonReply:
     body: Any
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
+    quirks: tuple[str, ...] = ()
+    """The real server's quirks that shaped this answer: the contract report names them as the
+    server's deviations, not the client's violations."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +25,7 @@ class StreamReply:
 
     chunks: AsyncIterator[bytes]
     status: int = 200
+    quirks: tuple[str, ...] = ()
 
 
 Reply = JsonReply | StreamReply

@@ -9,24 +9,30 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from mockserver._answers import sse as _sse
 from mockserver._answers.backend import JsonReply, Reply, StreamReply
+from mockserver._answers.deviations import naive_timestamps, unknown_error
 from mockserver._contract.errors import BadRequest, Gone, NotFound
 from mockserver._contract.generate import prefixed_id
 from mockserver._contract.parsing import ParsedRequest, batch_requests
+from mockserver._contract.quirks import QuirkSet
 from mockserver._simulation import lifecycle
-from mockserver._simulation.index import Collection, Keyed, UnknownCursor
+from mockserver._simulation.index import Collection, Keyed, Order, UnknownCursor
 from mockserver._simulation.lifecycle import RecordKind
 from mockserver._simulation.observers import Event
-from mockserver._simulation.records import JobRecord, RunRecord, date_stamp, usage_of
+from mockserver._simulation.records import JobRecord, RunRecord, date_stamp, stamp, usage_of
 from mockserver._simulation.simulation import Simulation
 
 STREAM_EXPIRY_SECONDS = 3 * 60 * 60
 _PING_SEQ = 1
 """The ``seq_id`` of the ping a background run's stream opens with: its first stored chunk."""
 R = TypeVar("R", bound=Keyed)
+Cursors = Literal["documented", "inverted", "chronological"]
+"""How a list reads ``before``/``after``: ``documented`` (in the sort order, nearest the cursor),
+``inverted`` (each means the other, as the real runs list does) or ``chronological`` (``before``
+older, ``after`` newer, as the real jobs list does); the last two keep the head of the sort order."""
 
 
 def _ordering(request: ParsedRequest) -> str:
@@ -49,8 +55,10 @@ class StatefulBackend:
         *,
         trace_spans: list[Any] | None = None,
         ping_interval: float = 20.0,
+        quirks: QuirkSet | None = None,
     ) -> None:
         self.sim = sim
+        self.quirks = quirks if quirks is not None else QuirkSet()
         self._trace_spans = list(trace_spans or [])
         self._ping_interval = ping_interval
         self._waiters: dict[str, set[asyncio.Event]] = {}
@@ -58,7 +66,7 @@ class StatefulBackend:
         sim.observe(Event.CHANGED, self._wake_streams)
         self._handlers: Mapping[str, Callable[[ParsedRequest], Reply]] = {
             "create_batch": self._create_batch,
-            "list_batches": lambda r: self._list_jobs(r, self.sim.batches),
+            "list_batches": lambda r: self._list_jobs(r, self.sim.batches, batches=True),
             "retrieve_batch": lambda r: JsonReply(self._batch(r).body),
             "list_messages_for_batch": self._batch_messages,
             "cancel_batch": self._cancel_batch,
@@ -80,7 +88,10 @@ class StatefulBackend:
         }
 
     async def handle(self, request: ParsedRequest) -> Reply:
-        return self._handlers[request.operation.operation_id](request)
+        reply = self._handlers[request.operation.operation_id](request)
+        if "naive-timestamps" in self.quirks and isinstance(reply, JsonReply):
+            return naive_timestamps(reply)
+        return reply
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -117,21 +128,23 @@ class StatefulBackend:
         zero_is_unlimited: bool = False,
         order: str | None = None,
         default_limit: int | None = None,
+        cursors_read: Cursors = "documented",
     ) -> list[R]:
         query = request.query
         limit = query.get("limit", default_limit)
         if limit == 0 and zero_is_unlimited:
             limit = None
+        sort: Order = "asc" if (order or _ordering(request)) == "asc" else "desc"
         # An empty cursor is no cursor (the real managers test them with `if before:`).
         cursors = {"before": query.get("before") or None, "after": query.get("after") or None}
+        head = cursors_read != "documented" and any(cursors.values())
+        if cursors_read == "inverted" or (cursors_read == "chronological" and sort == "desc"):
+            cursors = {"before": cursors["after"], "after": cursors["before"]}
         while True:
             try:
-                return collection.page(
-                    order="asc" if (order or _ordering(request)) == "asc" else "desc",
-                    limit=limit,
-                    where=where,
-                    **cursors,
-                )
+                found = collection.page(order=sort, limit=None if head else limit, where=where, **cursors)
+                # The real managers filter by the cursor and keep the first `limit` rows of the order.
+                return found[:limit] if head and limit is not None else found
             except UnknownCursor as exc:
                 unknown(exc)  # raises, or lets the cursor be ignored
                 cursors[exc.name] = None
@@ -150,9 +163,18 @@ class StatefulBackend:
             self.sim.create_batch(usable, callback_url if isinstance(callback_url, str) else None).body
         )
 
-    def _list_jobs(self, request: ParsedRequest, collection: Collection[JobRecord]) -> Reply:
+    def _list_jobs(
+        self, request: ParsedRequest, collection: Collection[JobRecord], *, batches: bool = False
+    ) -> Reply:
         query = request.query
         active = query.get("active") or request.operation.operation_id == "list_active_jobs"
+        shaped: list[str] = []
+        if batches and "batch-list-active-only" in self.quirks:
+            active = True
+            shaped.append("batch-list-active-only")
+        chronological = "job-cursors-chronological" in self.quirks
+        if chronological and (query.get("before") or query.get("after")):
+            shaped.append("job-cursors-chronological")
         source = query.get("source_id")
 
         def where(record: JobRecord) -> bool:
@@ -164,11 +186,20 @@ class StatefulBackend:
             raise BadRequest(f"Job with id {exc.value} not found")
 
         filtered = where if (active or source is not None) else None
-        found = self._page(request, collection, unknown=unknown, where=filtered, zero_is_unlimited=True)
-        return JsonReply([record.body for record in found])
+        found = self._page(
+            request,
+            collection,
+            unknown=unknown,
+            where=filtered,
+            zero_is_unlimited=True,
+            cursors_read="chronological" if chronological else "documented",
+        )
+        return JsonReply([record.body for record in found], quirks=tuple(shaped))
 
     def _batch_messages(self, request: ParsedRequest) -> Reply:
         batch = self._batch(request)
+        if request.query.get("after") and "batch-messages-after-500" in self.quirks:
+            return unknown_error("batch-messages-after-500")
         agent = request.query.get("agent_id")
 
         def unknown(exc: UnknownCursor) -> None:
@@ -183,7 +214,15 @@ class StatefulBackend:
         return JsonReply({"messages": [message.body for message in found]})
 
     def _cancel_batch(self, request: ParsedRequest) -> Reply:
-        self.sim.cancel_job(self._batch(request), set_completed_at=False)
+        record = self._batch(request)
+        if self.sim.cancel_job(record, set_completed_at=False):
+            return JsonReply(None)
+        if "batch-cancel-unguarded" in self.quirks and record.status != "cancelled":
+            # The real route writes the status with no transition check: a finished batch becomes
+            # cancelled, keeping its completed_at, and no callback fires.
+            record.body["status"] = "cancelled"
+            record.body["updated_at"] = stamp(self.sim.now())
+            return JsonReply(None, quirks=("batch-cancel-unguarded",))
         return JsonReply(None)
 
     def _delete_job(self, request: ParsedRequest) -> Reply:
@@ -194,6 +233,8 @@ class StatefulBackend:
     def _cancel_job(self, request: ParsedRequest) -> Reply:
         record = self._job(request)
         self.sim.cancel_job(record, set_completed_at=True)
+        if "job-cancel-500" in self.quirks:
+            return unknown_error("job-cancel-500")
         return JsonReply(record.body)
 
     # -- runs ------------------------------------------------------------------------------
@@ -221,6 +262,7 @@ class StatefulBackend:
                 return False
             return all(body.get(name) == value for name, value in wanted.items())
 
+        inverted = "run-cursors-inverted" in self.quirks and not active_route
         found = self._page(
             request,
             collection,
@@ -228,10 +270,15 @@ class StatefulBackend:
             where=where if (agents or statuses or wanted) else None,
             order="desc" if active_route else None,
             default_limit=100 if active_route else None,  # the deprecated route returns at most 100
+            cursors_read="inverted" if inverted else "documented",
         )
-        return JsonReply([run.body for run in found])
+        shaped = ("run-cursors-inverted",) if inverted and (query.get("before") or query.get("after")) else ()
+        return JsonReply([run.body for run in found], quirks=shaped)
 
     def _delete_run(self, request: ParsedRequest) -> Reply:
+        if "run-delete-500" in self.quirks:
+            # The real route fails on a method that does not exist before it looks anything up.
+            return unknown_error("run-delete-500")
         self.sim.delete_run(self._run(request))
         return JsonReply(None)
 
@@ -275,7 +322,11 @@ class StatefulBackend:
         after = body.get("starting_after")
         starting_after = after if isinstance(after, int) and not isinstance(after, bool) else 0
         pings = body.get("include_pings", True) is not False
-        return StreamReply(self._events(run, starting_after, pings))
+        shaped = ("cancelled-stream-no-done",) if self._no_done(run) else ()
+        return StreamReply(self._events(run, starting_after, pings), quirks=shaped)
+
+    def _no_done(self, run: RunRecord) -> bool:
+        return run.body.get("stop_reason") == "cancelled" and "cancelled-stream-no-done" in self.quirks
 
     def _wake_streams(self, kind: RecordKind, run: RunRecord) -> None:
         del kind  # only runs change observably
@@ -331,8 +382,7 @@ class StatefulBackend:
                 if not waiters:
                     del self._waiters[run.id]
 
-    @staticmethod
-    def _ending(run: RunRecord, first: int, starting_after: int) -> list[bytes]:
+    def _ending(self, run: RunRecord, first: int, starting_after: int) -> list[bytes]:
         """The chunks after a finished run's messages, ``first`` being the stop reason's ``seq_id``.
 
         A cursor at or past the end gets ``[DONE]`` alone (or nothing after an error), where the real
@@ -343,6 +393,8 @@ class StatefulBackend:
         if reason in _sse.ERROR_TYPES:
             error = _sse.error_event(_sse.error_message(run.id, reason, first + 1))
             return [chunk for seq, chunk in enumerate((stop, error), first) if seq > starting_after]
+        if self._no_done(run):
+            return [stop] if first > starting_after else []
         usage = _sse.event(usage_of(run, full=True))
         return [*(chunk for seq, chunk in enumerate((stop, usage), first) if seq > starting_after), _sse.DONE]
 

@@ -49,6 +49,19 @@ class RequestInvalid(MockError):
         return where + "; ".join(f"{'.'.join(map(str, v.loc))}: {v.msg}" for v in self.violations)
 
 
+def repr_detail_body(violations: Sequence[Violation]) -> dict[str, Any]:
+    """The real server's 422 body (``app.py:477-532``): ``detail`` is the Python ``repr`` of the
+    errors (tuple ``loc``s, single quotes) and ``trace_id`` is empty without tracing. The real
+    errors also carry the rejected ``input``, which the mock's violations do not keep."""
+    errors = []
+    for violation in violations:
+        error: dict[str, Any] = {"type": violation.type, "loc": tuple(violation.loc), "msg": violation.msg}
+        if violation.ctx:
+            error["ctx"] = dict(violation.ctx)
+        errors.append(error)
+    return {"trace_id": "", "detail": repr(errors)}
+
+
 class BadRequest(MockError):
     status = 400
 

@@ -20,6 +20,7 @@ from mockserver._contract.errors import BadRequest, Conflict, NotFound, RequestI
 from mockserver._contract.generate import DataGenerator
 from mockserver._contract.models import check_create_batch
 from mockserver._contract.parsing import batch_requests
+from mockserver._contract.quirks import PROFILE_NAMES, QuirkSet, unknown_quirks
 from mockserver._contract.resources import CONTROL_SCHEMA_FILE, data_dir
 from mockserver._contract.spec import default_table, ref_pointer
 from mockserver._contract.validation import SchemaSet, Violation
@@ -41,6 +42,7 @@ _PLACEHOLDER_ID = "placeholder-00000000-0000-4000-8000-000000000000"
 def load_control_document() -> dict[str, Any]:
     with (data_dir("schemas") / CONTROL_SCHEMA_FILE).open(encoding="utf-8") as fh:
         document: dict[str, Any] = json.load(fh)
+    document["$defs"]["ProfileSpec"]["properties"]["profile"]["enum"] = list(PROFILE_NAMES)
     return document
 
 
@@ -123,6 +125,8 @@ _ROUTES: tuple[tuple[str, str, str, str | None, str], ...] = (
     ("DELETE", "/_mock/faults/{id}", "remove_fault", None, "Remove one fault (404: no such id)"),
     ("GET", "/_mock/requests", "requests", None, "The request journal, filtered"),
     ("GET", "/_mock/report", "report", None, "Exercised operations and contract violations"),
+    ("GET", "/_mock/profile", "profile", None, "The server answered as, and every quirk on or off"),
+    ("PUT", "/_mock/profile", "set_profile", "ProfileSpec", "Answer as another profile until a reset"),
     ("GET", "/_mock/state", "state", None, "The whole simulated state as JSON"),
     ("PUT", "/_mock/state", "restore_state", "StateSnapshot", "Restore a state taken with GET /_mock/state"),
     (
@@ -169,8 +173,10 @@ class Control:
         faults: Faults | None = None,
         journal: RequestJournal | None = None,
         operation_ids: tuple[str, ...] = (),
+        quirks: QuirkSet | None = None,
     ) -> None:
         self.sim = sim
+        self.quirks = quirks if quirks is not None else QuirkSet()
         self._table = default_table()
         self._generator = DataGenerator(self._table)
         self._branches: Mapping[str, str] = self._table.component("LettaMessageUnion")["discriminator"][
@@ -261,8 +267,22 @@ class Control:
         self.startup.load_again()
         self.faults.clear()
         self.journal.clear()
+        self.quirks.restore()
         # `last_seq` saves the pytest fixture a second request: requests after it are the test's.
         return JsonReply({"reset": True, "last_seq": self.journal.last_seq})
+
+    def profile(self) -> JsonReply:
+        return JsonReply(self.quirks.as_json())
+
+    def set_profile(self, payload: Mapping[str, Any]) -> JsonReply:
+        quirks = payload.get("quirks") or {}
+        try:
+            self.quirks.set(payload["profile"], quirks)
+        except ValueError as exc:
+            unknown = unknown_quirks(quirks)
+            loc = ("body", "quirks", unknown[0]) if unknown else ("body", "profile")
+            raise RequestInvalid(None, [Violation(loc, str(exc), "enum")]) from None
+        return self.profile()
 
     # -- scenarios and faults --------------------------------------------------------------
 

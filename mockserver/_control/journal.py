@@ -79,6 +79,8 @@ class _Entry:
     override_violations: list[Violation] = field(default_factory=list)
     """How the answer an override gave breaks the contract (the request's own are ``violations``)."""
     answer: bytes = b""
+    deviations: tuple[str, ...] = ()
+    """The real server's quirks that shaped the answer (``--profile``): the server's, not the client's."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +100,7 @@ class _Entry:
             ],
             "fault": self.fault,
             "response_body": self.answer.decode("utf-8", "replace"),
+            "deviations": list(self.deviations),
         }
 
 
@@ -107,16 +110,19 @@ class RequestJournal:
     entries: deque[_Entry] = field(init=False)
     exercised: dict[str, Counter[int]] = field(default_factory=dict)
     violations: deque[dict[str, Any]] = field(init=False)
+    deviations: deque[dict[str, Any]] = field(init=False)
     _seq: int = 0
 
     def __post_init__(self) -> None:
         self.entries = deque(maxlen=self.size)
         self.violations = deque(maxlen=self.size)
+        self.deviations = deque(maxlen=self.size)
 
     def clear(self) -> None:
         self.entries.clear()
         self.exercised.clear()
         self.violations.clear()
+        self.deviations.clear()
 
     def record(
         self,
@@ -134,6 +140,7 @@ class RequestJournal:
         fault: str | None = None,
         override_violations: list[Violation] | None = None,
         answer: bytes = b"",
+        deviations: tuple[str, ...] = (),
     ) -> None:
         """Journal one request; ``violations`` are the request's, ``override_violations`` those of the
         answer an override gave (both reach the contract report, each marked with its source)."""
@@ -157,6 +164,7 @@ class RequestJournal:
             len(body) > _BODY_LIMIT,
             answered,
             answer if len(answer) <= _ANSWER_LIMIT else answer[:_ANSWER_LIMIT] + "…".encode(),
+            deviations,
         )
         self.entries.append(entry)
         if _REQUEST_LOG.isEnabledFor(WARNING if found or answered else INFO):
@@ -166,9 +174,14 @@ class RequestJournal:
             if counts is None:
                 counts = self.exercised[operation_id] = Counter()
             counts[status] += 1
-        if not found and not answered:
+        if not found and not answered and not deviations:
             return
         where = label or f"{method} {path}"
+        for quirk in deviations:  # the answer the real server would give: not the client's doing
+            self.deviations.append(
+                {"seq": self._seq, "operation_id": operation_id, "method": method, "path": path}
+                | {"quirk": quirk, "source": "server", "message": f"{where}: answered with quirk {quirk}"}
+            )
         for source, violation in chain((("request", v) for v in found), (("override", v) for v in answered)):
             self.violations.append(
                 {
@@ -219,5 +232,6 @@ class RequestJournal:
             "exercised": exercised,
             "not_exercised": [op for op in all_ops if op not in self.exercised],
             "violations": violations,
+            "deviations": [d for d in self.deviations if d["seq"] > since],
             "ok": not violations,
         }

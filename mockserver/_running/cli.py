@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from mockserver._config import GROUPS, Config, Setting, env_of, flag_of, settings
+from mockserver._contract.quirks import quirk_listing
 from mockserver._fuzzing.arguments import configure as configure_fuzz
 from mockserver._fuzzing.arguments import run as run_fuzz
 from mockserver._version import __version__
@@ -78,7 +79,12 @@ def _add_serve_flags(serve: argparse.ArgumentParser) -> None:
             )
         else:
             group.add_argument(
-                flag_of(name), dest=name, default=None, metavar=_metavar(name, setting), help=text
+                flag_of(name),
+                dest=name,
+                default=None,
+                metavar=_metavar(name, setting),
+                help=text,
+                action="append" if setting.repeat else "store",
             )
 
 
@@ -102,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
         "fuzz", help="check a server speaking this API against the documented contract"
     )
     configure_fuzz(fuzz)
+    commands.add_parser(
+        "quirks",
+        help="list the real server's quirks a profile can reproduce",
+        description="Every quirk --quirk and --no-quirk can name: what it does, where the real server"
+        " does it, and the profiles that include it.",
+    )
     return parser
 
 
@@ -115,6 +127,8 @@ def _value(name: str, setting: Setting, given: Any) -> Any:
     elif setting.switch:
         return given
     else:
+        if isinstance(given, list):  # a repeatable flag
+            given = ",".join(given)
         text, source = given, f"{flag_of(name)} {shlex.quote(given)}"
     try:
         value = setting.parse(text)
@@ -163,6 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     namespace = build_parser().parse_args(_with_command(argv))
     if namespace.command == "fuzz":
         return run_fuzz(namespace)
+    if namespace.command == "quirks":
+        sys.stdout.write(quirk_listing())
+        return 0
     try:
         config = config_from_namespace(namespace)
     except UsageError as error:
@@ -184,6 +201,8 @@ def flag_table() -> str:
             flag = f"`{flag_of(name)}`" if setting.switch else f"`{flag_of(name)} {_metavar(name, setting)}`"
             if setting.switch:
                 flag += f", `--no-{flag_of(name)[2:]}`"
+            if setting.repeat:
+                flag += " (repeatable)"
             meaning = setting.help
             if not (setting.switch or setting.choices):
                 meaning += f"; must be {setting.rule}"

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
+from mockserver._contract.quirks import resolve
 from mockserver._control.overrides import Override
 
 if TYPE_CHECKING:
@@ -263,6 +264,26 @@ class MockControls:
     def last_request_seq(self) -> int:
         """The sequence number of the latest journaled request (``since=`` for later reads)."""
         return int(self._call("GET", "/_mock/requests", limit=1)["last_seq"])
+
+    def profile(self) -> dict[str, Any]:
+        """The server answered as: ``{"profile", "server", "quirks": {name: on}}`` (docs/profiles.md)."""
+        result: dict[str, Any] = self._call("GET", "/_mock/profile")
+        return result
+
+    def set_profile(self, profile: str, quirks: dict[str, bool] | None = None) -> dict[str, Any]:
+        """Answer as ``profile``, with ``quirks`` turned on or off, until the next reset.
+
+        ``ValueError`` naming the valid names for an unknown profile or quirk."""
+        wanted = quirks or {}
+        resolve(
+            profile,
+            [name for name, on in wanted.items() if on],
+            [name for name, on in wanted.items() if not on],
+        )
+        result: dict[str, Any] = self._call(
+            "PUT", "/_mock/profile", {"profile": profile, "quirks": quirks or {}}
+        )
+        return result
 
     def report(self, *, since: int = 0) -> dict[str, Any]:
         """The contract report of requests after ``since``: ``violations`` and per-operation coverage."""

@@ -24,6 +24,7 @@ from mockserver._answers.stateful import StatefulBackend
 from mockserver._answers.stateless import StatelessBackend
 from mockserver._config import Config
 from mockserver._contract.errors import MockError
+from mockserver._contract.quirks import QuirkSet
 from mockserver._contract.resources import data_dir
 from mockserver._contract.spec import Operation, OperationTable, default_table
 from mockserver._contract.validation import SchemaSet
@@ -88,12 +89,15 @@ def _build(config: Config, table: OperationTable) -> Parts:
     )
     journal = RequestJournal(config.journal_size)
     faults = Faults(config.seed)
+    quirks = QuirkSet.of(config.profile, config.quirks, config.no_quirks)
     operation_ids = tuple(table)
     if config.mode == "stateless":
         backend: Backend = StatelessBackend(
             table, seed=config.seed, fixtures=fixtures, adversarial=config.responses == "fuzz"
         )
-        control = Control(None, strict, faults=faults, journal=journal, operation_ids=operation_ids)
+        control = Control(
+            None, strict, faults=faults, journal=journal, operation_ids=operation_ids, quirks=quirks
+        )
         return Parts(
             config,
             table,
@@ -101,7 +105,7 @@ def _build(config: Config, table: OperationTable) -> Parts:
             control,
             journal,
             faults,
-            ApiContext(table, schemas, backend, journal, api_key=config.api_key),
+            ApiContext(table, schemas, backend, journal, api_key=config.api_key, quirks=quirks),
         )
     sim = Simulation(
         make_clock(config.clock),
@@ -122,6 +126,7 @@ def _build(config: Config, table: OperationTable) -> Parts:
         sim,
         trace_spans=fixtures.get("retrieve_trace_for_run"),
         ping_interval=config.stream_ping_interval,
+        quirks=quirks,
     )
     answers: Backend = stateful
     if not simulated().issuperset(table):
@@ -129,12 +134,18 @@ def _build(config: Config, table: OperationTable) -> Parts:
         generated = StatelessBackend(table, seed=config.seed, fixtures=fixtures)
         answers = DocumentBackend(stateful, generated, simulated())
     control = Control(
-        sim, strict, callbacks=callbacks, faults=faults, journal=journal, operation_ids=operation_ids
+        sim,
+        strict,
+        callbacks=callbacks,
+        faults=faults,
+        journal=journal,
+        operation_ids=operation_ids,
+        quirks=quirks,
     )
     if config.state is not None:
         control.startup.load_snapshot(config.state)  # first: restoring replaces the whole state
     control.startup.load_seed_files(fixtures_dir)
-    api = ApiContext(table, schemas, answers, journal, api_key=config.api_key, sim=sim)
+    api = ApiContext(table, schemas, answers, journal, api_key=config.api_key, sim=sim, quirks=quirks)
     return Parts(config, table, answers, control, journal, faults, api, stateful, callbacks)
 
 

@@ -33,8 +33,10 @@ from mockserver._contract.errors import (
     MockError,
     RequestInvalid,
     Unauthorized,
+    repr_detail_body,
 )
 from mockserver._contract.parsing import ParsedRequest, check_semantics, decode_json, parse_request
+from mockserver._contract.quirks import QuirkSet
 from mockserver._contract.spec import Operation, OperationTable
 from mockserver._contract.validation import SchemaSet, Violation
 from mockserver._control.api import Control, ControlRoute
@@ -170,6 +172,7 @@ class ApiContext:
     """With a key, the Letta API needs ``Authorization: Bearer <key>`` (as the real server with --secure)."""
     sim: Simulation | None = None
     """Stateful mode's simulation, brought up to now before each request."""
+    quirks: QuirkSet = field(default_factory=QuirkSet)
 
 
 def settle(sim: Simulation | None) -> None:
@@ -283,6 +286,7 @@ def api_endpoint(
         raw = b""
         violations: list[Violation] = []
         answered: list[Violation] = []
+        deviations: tuple[str, ...] = ()
         try:
             check_api_key(request, context.api_key)
             settle(context.sim)
@@ -302,10 +306,13 @@ def api_endpoint(
             )
             check_semantics(context.table, context.schemas.level, parsed)
             reply, answered = await _answer(context, request, parsed)
-            response = render(reply)
+            response, deviations = render(reply), reply.quirks
         except RequestInvalid as exc:
             violations = exc.violations
             response = error_response(exc)
+            if "validation-detail-string" in context.quirks:
+                deviations = ("validation-detail-string",)
+                response = OrjsonResponse(repr_detail_body(violations), 422, headers=exc.headers)
         except MockError as exc:
             response = error_response(exc)
         except Exception as exc:  # never let uvicorn close the connection on us
@@ -322,6 +329,7 @@ def api_endpoint(
             label=op.label if violations or answered else None,
             violations=violations,
             override_violations=answered,
+            deviations=deviations,
             answer=getattr(response, "body", b""),  # a stream has none
         )
         return response

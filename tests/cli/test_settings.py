@@ -32,6 +32,8 @@ def other_value(name: str, setting: Setting, default: Any, tmp_path: Path) -> tu
     if setting.metavar == "FILE":
         (tmp_path / "file.json").write_text("{}")
         return str(tmp_path / "file.json"), tmp_path / "file.json"
+    if name in ("quirks", "no_quirks"):
+        return "run-delete-500, job-cancel-500", frozenset({"run-delete-500", "job-cancel-500"})
     if name == "callback_allow_hosts":
         return "a.example, B.example", frozenset({"a.example", "b.example"})
     if name == "host":

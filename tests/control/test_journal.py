@@ -26,6 +26,7 @@ ENTRY_KEYS = {
     "operation_id",
     "violations",
     "fault",
+    "deviations",
     "response_body",
 }
 BAD_AGENT = {"requests": [{"agent_id": "agent-1", "messages": [{"role": "user", "content": "hi"}]}]}

@@ -617,6 +617,7 @@ _NEEDS_QUERY = frozenset({"/_mock/record"})
 """Routes whose required query parameter (``id``) the ignored-body case leaves out: a 422 naming it."""
 _CONTROL_BASES: dict[str, dict[str, Any]] = {
     "ClockAdvance": {"seconds": 1},
+    "ProfileSpec": {"profile": "contract"},
     "RunSeed": {"agent_id": AGENT},
     "JobSeed": {},
     "ScenarioSpec": {"match": {"agent_id": AGENT}},

@@ -220,8 +220,8 @@ class StatefulBackend:
         if "batch-cancel-unguarded" in self.quirks and record.status != "cancelled":
             # The real route writes the status with no transition check: a finished batch becomes
             # cancelled, keeping its completed_at, and no callback fires.
-            record.body["status"] = "cancelled"
-            record.body["updated_at"] = stamp(self.sim.now())
+            record.status = "cancelled"  # past the lifecycle table, as the real route writes it
+            record.updated_at = stamp(self.sim.now())
             return JsonReply(None, quirks=("batch-cancel-unguarded",))
         return JsonReply(None)
 

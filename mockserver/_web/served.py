@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from mockserver._contract.quirks import QUIRKS
 from mockserver._contract.spec import load_additions, narrowed
 from mockserver._contract.validation import LENIENT_OFF, without_keywords
 from mockserver._control.api import ControlRoute
@@ -43,7 +44,13 @@ def _control_schemas(control_document: Mapping[str, Any]) -> dict[str, Any]:
     """The control payload schemas as components named ``Mock<Name>``, their refs rewritten."""
     text = json.dumps(control_document.get("$defs", {}))
     text = re.sub(r'"#/\$defs/([A-Za-z]+)', r'"#/components/schemas/Mock\1', text)
-    return {f"Mock{name}": schema for name, schema in json.loads(text).items()}
+    schemas = {f"Mock{name}": schema for name, schema in json.loads(text).items()}
+    quirks = schemas.get("MockProfileSpec", {}).get("properties", {}).get("quirks")
+    if quirks is not None:
+        # The document names the valid quirks (from their one declaration); the control API checks
+        # them in code, so that its 422 names the unknown one and lists the valid ones.
+        quirks["propertyNames"] = {"enum": [quirk.name for quirk in QUIRKS]}
+    return schemas
 
 
 def _control_operation(route: ControlRoute) -> dict[str, Any]:

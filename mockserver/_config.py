@@ -226,8 +226,8 @@ class Config:
         metadata=_choice(
             LEVELS,
             "requests are checked against the schema (422 on violations): strict, everything it says and"
-            " the real server's request rules; lenient, types, required fields, enums and callback_url only"
-            " (a batch request may give neither input nor messages); off, nothing",
+            " the real server's request rules; lenient, types, required fields and enums only (a batch"
+            " request may give neither input nor messages, and any callback_url); off, nothing",
             "server",
         ),
     )

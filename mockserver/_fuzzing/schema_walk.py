@@ -357,7 +357,10 @@ def _leaf_any(realistic: bool) -> st.SearchStrategy[Any]:
 
 def _readable_objects() -> st.SearchStrategy[dict[str, Any]]:
     scalars = st.booleans() | st.integers(0, _REALISTIC_SPAN) | _readable(0, None)
-    keys = st.text(string.ascii_lowercase + "_", min_size=1, max_size=12)
+    # A free-form key that names an id ("run_id") would promise an id and hold prose.
+    keys = st.text(string.ascii_lowercase + "_", min_size=1, max_size=12).filter(
+        lambda k: not k.endswith("id")
+    )
     return st.dictionaries(keys, scalars, max_size=_REALISTIC_MAX_ITEMS)
 
 

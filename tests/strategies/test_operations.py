@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
 
 from mockserver.strategies import OperationRequest, from_operation
 
@@ -152,3 +153,14 @@ def test_a_request_knows_its_url_and_query_pairs() -> None:
         ("active", "true"),
         ("limit", "5"),
     )
+
+
+# find() stops at the first hit, so a wide search costs little when the rule is broken.
+WIDE = settings(max_examples=400, deadline=None, database=None)
+
+
+def test_realistic_free_form_objects_name_no_ids() -> None:
+    """A trace span's free-form keys never look like an id field holding prose (``{"run_id": ""}``)."""
+    spans = from_operation("retrieve_trace_for_run", part="response", status=200, realistic=True)
+    with pytest.raises(NoSuchExample):
+        find(spans, lambda body: any(key.endswith("id") for span in body for key in span), settings=WIDE)

@@ -1,0 +1,1 @@
+"""Recorded HTTP exchanges: the model, HAR files and cassettes, replaying and comparing them."""

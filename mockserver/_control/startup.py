@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver._answers.fixtures import read_json, read_state_seeds
 from mockserver._contract.errors import MockError
-from mockserver._simulation.snapshot import VERSION as SNAPSHOT_VERSION
-from mockserver._simulation.snapshot import SnapshotError, restore
+from mockserver._simulation.snapshot import READABLE, SnapshotError, restore
 
 if TYPE_CHECKING:
     from mockserver._control.api import Control
@@ -64,7 +63,7 @@ class StartupState:
             raise ValueError(f"{where}: --state needs --mode stateful (stateless mode keeps no state)")
         data = read_json(path, where)
         # Another version is named as such (by `restore`), not as a schema mismatch.
-        other_version = isinstance(data, dict) and data.get("version", SNAPSHOT_VERSION) != SNAPSHOT_VERSION
+        other_version = isinstance(data, dict) and data.get("version", READABLE[-1]) not in READABLE
         problems = [] if other_version else self._control.schemas.violations("/$defs/StateSnapshot", data)
         if problems:
             listed = "; ".join(f"{'.'.join(map(str, p.loc)) or '<root>'}: {p.msg}" for p in problems[:5])

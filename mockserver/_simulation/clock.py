@@ -58,6 +58,13 @@ class ManualClock:
     def rewind(self) -> None:
         self._now = self.start
 
+    def set_to(self, moment: float) -> None:
+        """Where a restored snapshot was, even before this clock's start: a server started after the
+        snapshot was taken would otherwise resume later than it, and finish what was still to happen."""
+        if not math.isfinite(moment):
+            raise ValueError(f"a clock's time must be finite, not {moment!r}")
+        self._now = moment
+
 
 def make_clock(kind: ClockKind) -> Clock:
     return ManualClock() if kind == "manual" else SystemClock()

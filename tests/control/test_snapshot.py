@@ -10,6 +10,9 @@ import httpx
 import pytest
 
 from mockserver import MockServer
+from mockserver._simulation.clock import ManualClock
+from mockserver._simulation.simulation import Simulation
+from mockserver._simulation.snapshot import restore, snapshot
 
 from .support import AGENT_X, AGENT_Y, BATCHES, batch, batch_messages, create_batch, ids, ok, run
 
@@ -141,14 +144,14 @@ BAD_SNAPSHOTS: list[tuple[str, Breaker, int, Any]] = [
     # What the schema refuses is a 422 like any invalid payload ...
     (
         "version",
-        _set(("version",), 2),
+        _set(("version",), 3),
         422,
         [
             {
                 "loc": ["body", "version"],
-                "msg": "Input should be 1",
-                "type": "literal_error",
-                "ctx": {"expected": "1"},
+                "msg": "Input should be 1 or 2",
+                "type": "enum",
+                "ctx": {"expected": "1 or 2"},
             }
         ],
     ),
@@ -167,14 +170,14 @@ BAD_SNAPSHOTS: list[tuple[str, Breaker, int, Any]] = [
     ),
     (
         "job without job_type",
-        _delete(("jobs", 0, "body", "job_type")),
+        _delete(("jobs", 0, "job_type")),
         400,
         NOT_OURS + "KeyError: 'job_type'",
     ),
     ("run without agent", _delete(("runs", 0, "body", "agent_id")), 400, NOT_OURS + "KeyError: 'agent_id'"),
     (
         "item outcome not an object",
-        _set(("jobs", 0, "items", 0, "outcome"), 5),
+        _set(("jobs", 0, "items", 0, 2), 5),
         400,
         NOT_OURS + "TypeError: 'int' object is not iterable",
     ),
@@ -206,3 +209,21 @@ def test_a_bad_snapshot_is_refused_and_changes_nothing(
 
     assert server.snapshot() == state
     assert _observe(http, batch_id, run_id) == seen
+
+
+def test_a_snapshot_restored_on_a_clock_that_started_later_resumes_at_its_own_time() -> None:
+    """A server started after the snapshot was taken (``--state`` on a later day) goes back to the
+    snapshot's time instead of finishing, at once, everything that was still to happen."""
+    taken_on = Simulation(ManualClock(1_700_000_000.0), max_records=0)
+    job = taken_on.create_batch(
+        [{"agent_id": AGENT_X, "messages": [{"role": "user", "content": "hi"}]}], None
+    )
+    taken_on.clock.advance(1.0)
+    taken_on.settle()
+    state = snapshot(taken_on)
+    later = Simulation(ManualClock(1_800_000_000.0), max_records=0)
+    restore(later, copy.deepcopy(state))
+    later.settle()
+    assert later.now() == 1_700_000_001.0
+    assert later.jobs[job.id].status == "running"
+    assert snapshot(later) == state

@@ -99,7 +99,7 @@ def test_state_needs_the_stateful_mode(tmp_path: Path, snapshot: dict[str, Any])
             '{"jobs": []}',
             "not a snapshot as GET /_mock/state writes it: version: Field required; clock: Field required",
         ),
-        ("version-2", "snapshot version 2 is not supported"),
+        ("version-3", "snapshot version 3 is not supported"),
         ("bad-status", "snapshot is not one this server wrote: ValueError: job"),
     ],
     ids=["missing", "not-json", "not-a-snapshot", "version", "bad-record"],
@@ -108,11 +108,11 @@ def test_an_unusable_state_file_is_a_clear_error(
     tmp_path: Path, snapshot: dict[str, Any], content: str | None, expected: str
 ) -> None:
     path = tmp_path / "state.json"
-    if content == "version-2":
-        content = json.dumps({**snapshot, "version": 2})
+    if content == "version-3":
+        content = json.dumps({**snapshot, "version": 3})
     elif content == "bad-status":
         broken = json.loads(json.dumps(snapshot))
-        broken["jobs"][0]["body"]["status"] = "paused"
+        broken["jobs"][0]["status"] = "paused"
         content = json.dumps(broken)
     if content is not None:
         path.write_text(content, encoding="utf-8")

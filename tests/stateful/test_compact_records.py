@@ -23,36 +23,72 @@ def _state(api: MockApi) -> dict[str, Any]:
     return api.obj(api.http.get("/_mock/state"))
 
 
-def test_a_snapshot_writes_items_and_messages_and_restores_them_exactly(api: MockApi) -> None:
+def test_a_snapshot_holds_what_a_batch_holds_and_restores_it_exactly(api: MockApi) -> None:
     batch = api.create_batch(batch_request(AGENT_A, "one"), batch_request(AGENT_B, "two"))
     api.advance(1.2)  # running, the first item answered
     state = _state(api)
+    assert state["version"] == 2
     (job,) = state["jobs"]
-    assert [item["done"] for item in job["items"]] == [True, False]
-    assert [m["body"]["role"] for m in job["messages"]] == ["user", "user", "assistant"]
-    assert [m["body"] for m in job["messages"]] == _messages(api, batch["id"])
-    assert job["messages"][2]["body"]["batch_item_id"] == job["items"][0]["id"]
+    assert [item[:2] for item in job["items"]] == [[AGENT_A, "one"], [AGENT_B, "two"]]
+    assert (job["ran"], job["answered"], "messages" in job) == (True, 1, False)  # messages are derived
+    running = _messages(api, batch["id"])
+    assert [m["role"] for m in running] == ["user", "user", "assistant"]
 
     api.advance(JOB_DURATION)
     finished = _messages(api, batch["id"])
     api.obj(api.http.put("/_mock/state", json=state))
     assert _state(api) == state
+    assert _messages(api, batch["id"]) == running
     api.advance(JOB_DURATION)
     assert _messages(api, batch["id"]) == finished
+
+
+_BODY_FIELDS = (
+    *("id", "job_type", "status", "stop_reason", "created_at", "updated_at", "completed_at"),
+    *("total_duration_ns", "callback_url", "callback_sent_at", "callback_status_code", "callback_error"),
+    *("metadata", "agent_id", "background"),
+)
+
+
+def _as_version_1(api: MockApi, state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` as a server before snapshot version 2 wrote it: every item and message written out."""
+    older = copy.deepcopy(state)
+    older["version"] = 1
+    for index, job in enumerate(state["jobs"]):
+        messages = _messages(api, job["id"])
+        item_ids = [m["batch_item_id"] for m in messages if m["role"] == "user"]
+        older["jobs"][index] = {
+            **{key: job[key] for key in ("created", "duration", "final_status", "final_stop_reason")},
+            "body": {key: job[key] for key in _BODY_FIELDS},
+            "items": [
+                {
+                    "id": item_id,
+                    "agent_id": agent,
+                    "user_text": text,
+                    "finish_at": 0.0,
+                    "done": number < job["answered"],
+                    "outcome": outcome or {},
+                }
+                for number, (item_id, (agent, text, outcome)) in enumerate(
+                    zip(item_ids, job["items"], strict=True)
+                )
+            ],
+            "messages": [{"id": m["id"], "seq": seq, "body": m} for seq, m in enumerate(messages, 1)],
+        }
+    return older
 
 
 def test_an_older_snapshot_keeps_its_own_ids(api: MockApi) -> None:
     batch = api.create_batch(batch_request(AGENT_A, "one"))
     api.advance(0.5)
-    state = _state(api)
-    older = copy.deepcopy(state)
+    older = _as_version_1(api, _state(api))
     (job,) = older["jobs"]
     job["items"][0]["id"] = OLD_ITEM
     (user,) = job["messages"]
     user["id"] = user["body"]["id"] = OLD_MESSAGE
     user["body"]["batch_item_id"] = OLD_ITEM
 
-    assert api.obj(api.http.put("/_mock/state", json=older)) == older
+    api.obj(api.http.put("/_mock/state", json=older))
     (message,) = _messages(api, batch["id"])
     assert (message["id"], message["batch_item_id"]) == (OLD_MESSAGE, OLD_ITEM)
     api.advance(JOB_DURATION)
@@ -60,3 +96,4 @@ def test_an_older_snapshot_keeps_its_own_ids(api: MockApi) -> None:
     assert user_again == message
     assert reply["batch_item_id"] == OLD_ITEM
     assert reply["id"] not in (OLD_MESSAGE, message["id"])
+    assert _state(api)["jobs"][0]["renamed"]  # written as version 2 from now on, its own ids kept

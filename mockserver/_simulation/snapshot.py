@@ -8,7 +8,10 @@ restored server continues exactly where the snapshot was taken.
 from __future__ import annotations
 
 import math
+import operator
 import random
+from collections import deque
+from itertools import repeat
 from typing import Any
 
 from mockserver._simulation import lifecycle
@@ -42,10 +45,15 @@ def _messages(collection: Collection[MessageRecord]) -> list[dict[str, Any]]:
     return [{"id": m.id, "seq": m.seq, "body": m.body} for m in collection]
 
 
+_SLOTS = JobRecord.__slots__
+_held = operator.attrgetter(*_SLOTS)
+
+
 def _job_slots(job: JobRecord) -> dict[str, Any]:
     """A job as version 2 writes it: its slots, which is everything it holds (``jobs.py``)."""
-    data = {name: getattr(job, name) for name in JobRecord.__slots__}
-    data["metadata"] = None if job.metadata is None else dict(job.metadata)
+    data = dict(zip(_SLOTS, _held(job), strict=True))
+    if job.metadata is not None:
+        data["metadata"] = dict(job.metadata)
     return data
 
 
@@ -138,8 +146,8 @@ _JOB_SCALARS = {"id": str, "job_type": str, "created": float, "duration": float,
 
 def _job_v2(data: dict[str, Any]) -> JobRecord:
     record = JobRecord.__new__(JobRecord)
-    for name in JobRecord.__slots__:
-        setattr(record, name, data[name])  # a missing slot is a KeyError: not a snapshot this server wrote
+    # A missing slot is a KeyError: not a snapshot this server wrote.
+    deque(map(setattr, repeat(record), _SLOTS, [data[name] for name in _SLOTS]), maxlen=0)
     for name, kind in _JOB_SCALARS.items():
         setattr(record, name, kind(data[name]))
     if record.status not in lifecycle.JOB_STATUSES:

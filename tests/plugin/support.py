@@ -41,3 +41,39 @@ def run_inner(
     others = [name for name in other_plugins() if name not in allow]
     blocked = [arg for name in others for arg in ("-p", f"no:{name}")] if isolated else []
     return pytester.runpytest_subprocess("-rA", *blocked, *args, timeout=INNER_TIMEOUT)
+
+
+def receiver_source(status: int) -> str:
+    """Source for an inner test module: a session-wide callback receiver (fixture ``hook_url``) that
+    answers every POST with ``status``, and a batch request ``REQUEST`` for agent ``AGENT``."""
+    return f"""
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+AGENT = "agent-0a1b2c3d-4e5f-4a6b-9c7d-8e9fa0b1c2d3"
+REQUEST = {{"agent_id": AGENT, "messages": [{{"role": "user", "content": "Hello there"}}]}}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response({status})
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def hook_url():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{{server.server_address[1]}}/hook"
+    server.shutdown()
+    server.server_close()
+"""

@@ -7,40 +7,9 @@ import time
 
 import pytest
 
-from .support import run_inner
+from .support import receiver_source, run_inner
 
-RECEIVER = """
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
-
-AGENT = "agent-0a1b2c3d-4e5f-4a6b-9c7d-8e9fa0b1c2d3"
-REQUEST = {"agent_id": AGENT, "messages": [{"role": "user", "content": "Hello there"}]}
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="session")
-def hook_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
-    server.server_close()
-"""
+RECEIVER = receiver_source(200)
 
 
 def test_the_in_process_mock_ends_its_callback_workers_and_ticker(pytester: pytest.Pytester) -> None:

@@ -8,41 +8,16 @@ import pytest
 
 from mockserver._running.inprocess import BASE_URL
 
-from .support import run_inner
+from .support import receiver_source, run_inner
 
-MODULE = """
-import threading
+MODULE = (
+    receiver_source(202)
+    + """
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from letta_client import UnprocessableEntityError
 
-AGENT = "agent-0a1b2c3d-4e5f-4a6b-9c7d-8e9fa0b1c2d3"
-REQUEST = {"agent_id": AGENT, "messages": [{"role": "user", "content": "Hello there"}]}
 BAD = {"agent_id": "agent-1", "messages": [{"role": "user", "content": "hi"}]}
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(202)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="session")
-def hook_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(params=["letta_mock", "letta_mock_asgi"])
@@ -94,12 +69,14 @@ def test_6_a_fixture_fails_in_setup(broken):
     pass
 
 
-@pytest.mark.letta_mock(timeout=0.5)
+# Long enough for its one request on a loaded machine; the watchdog stops the sleep, not the request.
+@pytest.mark.letta_mock(timeout=3)
 def test_5_hangs(mock):
     with mock.client() as client:
         client.batches.list()
     time.sleep(30)
 """
+)
 
 VIOLATIONS = [
     r"         ! contract violation at /body/requests/0/agent_id: String should have at least 42 characters",

@@ -9,34 +9,24 @@ from __future__ import annotations
 
 import functools
 import json
-import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from mockserver._answers.backend import JsonReply
 from mockserver._contract.errors import BadRequest, Conflict, NotFound, RequestInvalid
-from mockserver._contract.generate import DataGenerator
-from mockserver._contract.models import check_create_batch
-from mockserver._contract.parsing import batch_requests
 from mockserver._contract.quirks import PROFILE_NAMES, QuirkSet, unknown_quirks
 from mockserver._contract.resources import CONTROL_SCHEMA_FILE, data_dir
-from mockserver._contract.spec import default_table, ref_pointer
 from mockserver._contract.validation import SchemaSet, Violation
 from mockserver._control import browse
 from mockserver._control.callbacks import CallbackDispatcher
 from mockserver._control.faults import Faults
 from mockserver._control.journal import RequestJournal
+from mockserver._control.seeding import Seeder
 from mockserver._control.startup import StartupState
-from mockserver._simulation.records import letta_message, stamp
-from mockserver._simulation.run_plans import SeedError
+from mockserver._simulation.records import stamp
 from mockserver._simulation.simulation import Simulation
 from mockserver._simulation.snapshot import SnapshotError, restore, snapshot
-
-_MESSAGE_UNION = "/components/schemas/LettaMessageUnion"
-_STEP = "/components/schemas/Step"
-_PLACEHOLDER_ID = "placeholder-00000000-0000-4000-8000-000000000000"
 
 
 def load_control_document() -> dict[str, Any]:
@@ -83,10 +73,6 @@ def _int_param(query: Query, name: str) -> int | None:
             ],
         )
     return value
-
-
-def _seconds(value: str) -> float:
-    return datetime.fromisoformat(value).timestamp()
 
 
 # method, path, handler, payload schema (in `$defs`), summary (the served document's).
@@ -177,18 +163,13 @@ class Control:
     ) -> None:
         self.sim = sim
         self.quirks = quirks if quirks is not None else QuirkSet()
-        self._table = default_table()
-        self._generator = DataGenerator(self._table)
-        self._branches: Mapping[str, str] = self._table.component("LettaMessageUnion")["discriminator"][
-            "mapping"
-        ]
         self.callbacks = callbacks
         self.faults = faults or Faults()
         self.journal = journal or RequestJournal()
         self.operation_ids = operation_ids
         self.document = document or load_control_document()
         self.schemas = SchemaSet(self.document, "strict")
-        self._api = api_schemas
+        self._seeder = Seeder(api_schemas)
         self.startup = StartupState(self)
 
     def routes(self) -> list[ControlRoute]:
@@ -372,70 +353,11 @@ class Control:
             raise RequestInvalid(None, [exc.violation]) from None
 
     def seed_run(self, payload: Mapping[str, Any]) -> JsonReply:
-        sim = self._stateful()
-        spec = dict(payload)
-        if "created_at" in spec:
-            spec["created"] = _seconds(spec.pop("created_at"))
-        if spec.get("messages"):
-            spec["messages"] = [self._complete_message(partial) for partial in spec["messages"]]
-        problems = self._seed_problems(spec)
-        if problems:
-            # The payload matched its schema; what it describes does not match the documented
-            # message and step schemas: a bad request, naming each field.
-            raise BadRequest("; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems))
-        try:
-            record = sim.seed_run(spec)
-        except SeedError as exc:
-            raise RequestInvalid(None, [Violation(("body", exc.field), str(exc), "value_error")]) from None
-        except ValueError as exc:
-            raise Conflict(str(exc)) from None
-        return JsonReply(record.body, status=201)
-
-    def _complete_message(self, partial: Mapping[str, Any]) -> dict[str, Any]:
-        """A seeded message's required fields that it leaves out, generated from its schema."""
-        target = self._branches.get(str(partial.get("message_type")))
-        if target is None:
-            return dict(partial)
-        branch = self._table.schema_at(ref_pointer(target))
-        rng = random.Random(f"seed-message:{sorted(partial.items())!r}")
-        # `id` and `date` come from the run's plan, when the message is produced.
-        return self._generator.fill_required(branch, partial, rng, datetime.now(UTC), skip=("id", "date"))
-
-    def _seed_problems(self, spec: Mapping[str, Any]) -> list[Violation]:
-        """Seeded messages and steps are partial; completed, they must match the documented schemas."""
-        problems: list[Violation] = []
-        for index, partial in enumerate(spec.get("messages") or ()):
-            full = letta_message(
-                partial, message_id=_PLACEHOLDER_ID, at=0.0, run_id=_PLACEHOLDER_ID, step_id=None
-            )
-            # The discriminator names the branch: validating just it is ~10x cheaper than the union.
-            target = self._branches.get(str(partial.get("message_type")), "#" + _MESSAGE_UNION)
-            problems += self._api.violations(ref_pointer(target), full, ("body", "messages", index))
-        for index, partial in enumerate(spec.get("steps") or ()):
-            problems += self._api.violations(
-                _STEP, {"id": _PLACEHOLDER_ID, **partial}, ("body", "steps", index)
-            )
-        return problems
+        return JsonReply(self._seeder.run(self._stateful(), payload).body, status=201)
 
     def seed_job(self, payload: Mapping[str, Any]) -> JsonReply:
-        sim = self._stateful()
-        spec = dict(payload)
-        if "created_at" in spec:
-            spec["created"] = _seconds(spec.pop("created_at"))
-        try:
-            record = sim.seed_job(spec)
-        except ValueError as exc:
-            raise Conflict(str(exc)) from None
-        return JsonReply(record.body, status=201)
+        return JsonReply(self._seeder.job(self._stateful(), payload).body, status=201)
 
     def seed_batch(self, body: Any) -> None:
         """A batch created as ``POST /v1/messages/batches`` with this body would (state seed files)."""
-        sim = self._stateful()
-        pointer = self._table["create_batch"].body_pointer
-        assert pointer is not None
-        problems = self._api.violations(pointer, body, ("body",))
-        if self._api.level != "off":
-            body, problems = check_create_batch(body, self._api.level, problems)
-        if problems:
-            raise RequestInvalid(self._table["create_batch"], problems)
-        sim.create_batch(batch_requests(body), body.get("callback_url"))
+        self._seeder.batch(self._stateful(), body)

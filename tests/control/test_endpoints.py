@@ -390,13 +390,13 @@ PINNED_422: list[tuple[str, str, Any, list[dict[str, Any]]]] = [
     (
         "PUT",
         "/_mock/state",
-        {"version": 2, "clock": {"now": 0}, "rng": [], "jobs": [], "runs": []},
+        {"version": 3, "clock": {"now": 0}, "rng": [], "jobs": [], "runs": []},
         [
             {
                 "loc": ["body", "version"],
-                "msg": "Input should be 1",
-                "type": "literal_error",
-                "ctx": {"expected": "1"},
+                "msg": "Input should be 1 or 2",
+                "type": "enum",
+                "ctx": {"expected": "1 or 2"},
             }
         ],
     ),

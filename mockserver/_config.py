@@ -147,6 +147,20 @@ def _path(kind: Literal["file", "directory"], help: str, group: Group, shown: st
     }
 
 
+def _record_dir(text: str) -> Path:
+    path = Path(text.strip())
+    if not text.strip() or (path.exists() and not path.is_dir()):
+        raise ValueError(text)
+    return path
+
+
+def _replay_path(text: str) -> Path:
+    path = Path(text.strip())
+    if not text.strip() or not path.exists():
+        raise ValueError(text)
+    return path
+
+
 def _secret(help: str, metavar: str) -> Metadata:
     def valid(value: Any) -> bool:
         return isinstance(value, str) and bool(value) and value.isprintable() and " " not in value
@@ -375,6 +389,37 @@ class Config:
     no_quirks: frozenset[str] = field(
         default=frozenset(),
         metadata=_quirk_names("turn one of the profile's quirks off", "no-quirk"),
+    )
+
+    record: Path | None = field(
+        default=None,
+        metadata={
+            "setting": Setting(
+                "write every API exchange, credentials redacted, to DIR/letta-mock-<UTC time>-<pid>.har"
+                " (HAR 1.2, a whole file after every exchange; docs/recording.md)",
+                "output",
+                _record_dir,
+                "a directory (created if missing), not a file",
+                lambda _v: True,
+                "DIR",
+                shown_default="none",
+            )
+        },
+    )
+    replay: Path | None = field(
+        default=None,
+        metadata={
+            "setting": Setting(
+                "answer the requests a recording holds (a HAR file, a VCR.py cassette, or a directory of"
+                " them) as recorded; every other request as the mode and profile would (docs/recording.md)",
+                "behaviour",
+                _replay_path,
+                "an existing file or directory",
+                lambda _v: True,
+                "FILE_OR_DIR",
+                shown_default="none",
+            )
+        },
     )
 
     def __post_init__(self) -> None:

@@ -380,9 +380,9 @@ def _recorder(server: Any, settings: _Settings) -> Any:
     """This test's recorder, put in place of whatever ``server`` recorded before."""
     from pathlib import Path
 
-    from mockserver._recording.recorder import Recorder, test_file
+    from mockserver._recording.recorder import Recorder, file_for_test
 
-    recorder = Recorder(test_file(Path(settings.record), settings.test), base_url=server.url)
+    recorder = Recorder(file_for_test(Path(settings.record), settings.test), base_url=server.url)
     server._parts().api.taps.recorder = recorder
     return recorder
 

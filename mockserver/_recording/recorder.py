@@ -30,10 +30,10 @@ def session_file(directory: Path) -> Path:
     return directory / f"letta-mock-{stamp}-{os.getpid()}.har"
 
 
-def test_file(directory: Path, nodeid: str) -> Path:
+def file_for_test(directory: Path, nodeid: str) -> Path:
     """``DIR/<nodeid>.har``, the node id made a portable file name (``tests/a.py::t[x]`` ->
     ``tests_a.py__t_x_.har``)."""
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", nodeid).strip("._") or "test"
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", nodeid).strip(".") or "test"
     return directory / f"{name[:200]}.har"
 
 

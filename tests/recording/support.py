@@ -29,8 +29,10 @@ class Session:
 
 def record_session(directory: Path) -> Session:
     """Create, list, retrieve, cancel and stream with the SDK (and a 422 and a 401) on a recording mock."""
-    with MockServer(record=directory, api_key=KEY, clock="manual", seed=0) as mock:
-        client = Letta(base_url=mock.url, api_key=KEY, max_retries=0)
+    with (
+        MockServer(record=directory, api_key=KEY, clock="manual", seed=0) as mock,
+        Letta(base_url=mock.url, api_key=KEY, max_retries=0) as client,
+    ):
         batch = client.batches.create(requests=[{"agent_id": AGENT, "input": "hello"}])
         client.batches.list(limit=5)  # one page: iterating would fetch the next
         client.batches.retrieve(batch.id)

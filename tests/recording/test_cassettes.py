@@ -82,20 +82,19 @@ def test_a_hand_written_cassette_replays(tmp_path: Path) -> None:
 
 def test_a_cassette_recorded_by_vcrpy_replays_on_another_seed(tmp_path: Path) -> None:
     path = tmp_path / "cassettes" / "letta.yaml"
-    requests = [{"agent_id": AGENT, "input": "recorded by vcr"}]
     with (
         MockServer(seed=0, clock="manual") as source,
         vcr.use_cassette(str(path), record_mode="all"),
         Letta(base_url=source.url, api_key="sk-vcr", max_retries=0) as client,
     ):
-        recorded = client.batches.create(requests=requests)
+        recorded = client.batches.create(requests=[{"agent_id": AGENT, "input": "recorded by vcr"}])
         recorded_again = client.batches.retrieve(recorded.id)
     assert "sk-vcr" in path.read_text()  # VCR.py filters nothing unless told; replay needs no key
     with (
         MockServer(replay=path, seed=5, clock="manual") as mock,
         Letta(base_url=mock.url, api_key="another-key", max_retries=0) as client,
     ):
-        replayed = client.batches.create(requests=requests)
+        replayed = client.batches.create(requests=[{"agent_id": AGENT, "input": "recorded by vcr"}])
         assert replayed == recorded
         assert client.batches.retrieve(recorded.id) == recorded_again
         fresh = client.batches.create(requests=[{"agent_id": AGENT, "input": "not recorded"}])

@@ -361,7 +361,7 @@ def _use(server: Any, fixture: str, settings: _Settings, node: pytest.Item | Non
     used = _Used(server, fixture, since)
     if node is not None:
         node.stash.setdefault(_USED, []).append(used)
-    recorder = _recorder(server, settings) if settings.record else None
+    recorder = _recorder(server, settings) if getattr(settings, "record", None) else None
     watchdog = _Watchdog(settings.timeout, _describe(server, fixture, settings, since))
     try:
         yield server

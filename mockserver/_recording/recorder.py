@@ -25,9 +25,15 @@ STREAM_LIMIT = 16 * 1024 * 1024
 
 
 def session_file(directory: Path) -> Path:
-    """``DIR/letta-mock-<UTC time>-<pid>.har``: one server's file, never another's."""
+    """``DIR/letta-mock-<UTC time>-<pid>.har``: one server's file, never another's (a second server of
+    the same process in the same second gets ``-2``, and so on)."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    return directory / f"letta-mock-{stamp}-{os.getpid()}.har"
+    name = f"letta-mock-{stamp}-{os.getpid()}"
+    path, number = directory / f"{name}.har", 1
+    while path.exists():
+        number += 1
+        path = directory / f"{name}-{number}.har"
+    return path
 
 
 def file_for_test(directory: Path, nodeid: str) -> Path:

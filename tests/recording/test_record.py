@@ -12,7 +12,7 @@ import pytest
 
 from mockserver._recording import har
 from mockserver._recording.exchange import Exchange
-from mockserver._recording.recorder import Recorder, StreamCapture, captured, file_for_test
+from mockserver._recording.recorder import Recorder, StreamCapture, captured, file_for_test, session_file
 
 from .support import KEY, Session, record_session
 
@@ -165,3 +165,11 @@ def test_a_long_stream_is_cut_at_the_limit_with_a_note() -> None:
 )
 def test_a_test_file_is_named_for_its_node_id(nodeid: str, name: str) -> None:
     assert file_for_test(Path("d"), nodeid) == Path("d") / name
+
+
+def test_two_servers_of_one_process_record_to_two_files(tmp_path: Path) -> None:
+    first, second = Recorder(session_file(tmp_path)), Recorder(session_file(tmp_path))
+    assert first.path != second.path
+    assert second.path.name.startswith(first.path.stem)
+    first.close()
+    second.close()

@@ -117,3 +117,12 @@ def test_a_directory_replays_every_recording_in_it(session: Session, tmp_path: P
     (tmp_path / "nested" / "b.har").write_bytes(har.dumps([_exchange("GET", "/v1/jobs/", "", b"", b"[]")]))
     (tmp_path / "notes.txt").write_text("not a recording")
     assert len(load(tmp_path)) == len(har.read(session.har)) + 1
+
+
+def test_an_override_of_the_operation_answers_instead(session: Session) -> None:
+    recorded = har.read(session.har)[0]
+    with MockServer(replay=session.har) as mock, httpx.Client(base_url=mock.url) as http:
+        mock.override("create_batch", lambda _request: {"id": "from-the-override"})
+        assert _send(http, recorded).json() == {"id": "from-the-override"}
+        mock.clear_overrides()
+        assert _send(http, recorded).content == recorded.response_body

@@ -278,7 +278,8 @@ def api_endpoint(
 
     async def endpoint(request: Request) -> Response:
         started = time.perf_counter()
-        wall = time.time()
+        taps = context.taps
+        wall = time.time() if taps.recorder is not None else 0.0
         # The scope, not `Request`'s properties: each of those builds an object per request.
         scope = request.scope
         method, path, query = scope["method"], scope["path"], scope["query_string"]
@@ -291,7 +292,6 @@ def api_endpoint(
         violations: list[Violation] = []
         answered: list[Violation] = []
         deviations: tuple[str, ...] = ()
-        taps = context.taps
         recording = None
         try:
             check_api_key(request, context.api_key)

@@ -30,6 +30,7 @@ worker is its own session, so it starts its own mocks. docs/python-api.md is the
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -95,6 +96,11 @@ def pytest_configure(config: pytest.Config) -> None:
         _seconds(config.getini(TIMEOUT_OPTION), f"the {TIMEOUT_OPTION} ini option")
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+    record = config.getoption(RECORD_OPTION)
+    if record is not None and (not record.strip() or os.path.isfile(record)):
+        raise pytest.UsageError(
+            f"{RECORD_OPTION} {record}: must be a directory (created if missing), not a file"
+        )
     profile = config.getoption(PROFILE_OPTION)
     if profile is not None:
         from mockserver._contract.quirks import check_profile  # only when asked: costs others nothing

@@ -131,3 +131,13 @@ def test_a_missing_recording_and_a_file_to_record_into_are_refused_as_flags(tmp_
         assert result.returncode == 2
         assert f"{flag} {value}: {rule}" in result.stderr
         assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_file_as_the_record_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite="def test_nothing():\n    pass\n")
+    (pytester.path / "taken").write_text("")
+    result = run_inner(pytester, "--letta-mock-record=taken")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--letta-mock-record taken: must be a directory (created if missing), not a file*"]
+    )

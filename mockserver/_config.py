@@ -147,6 +147,27 @@ def _path(kind: Literal["file", "directory"], help: str, group: Group, shown: st
     }
 
 
+def _recording_path(
+    help: str, group: Group, parse: Callable[[str], Path], rule: str, metavar: str
+) -> Metadata:
+    # As `_path`: a Python caller's value is checked when the server starts (a ValueError naming it).
+    return {"setting": Setting(help, group, parse, rule, lambda _v: True, metavar, shown_default="none")}
+
+
+def _record_dir(text: str) -> Path:
+    path = Path(text.strip())
+    if not text.strip() or (path.exists() and not path.is_dir()):
+        raise ValueError(text)
+    return path
+
+
+def _replay_path(text: str) -> Path:
+    path = Path(text.strip())
+    if not text.strip() or not path.exists():
+        raise ValueError(text)
+    return path
+
+
 def _secret(help: str, metavar: str) -> Metadata:
     def valid(value: Any) -> bool:
         return isinstance(value, str) and bool(value) and value.isprintable() and " " not in value
@@ -375,6 +396,29 @@ class Config:
     no_quirks: frozenset[str] = field(
         default=frozenset(),
         metadata=_quirk_names("turn one of the profile's quirks off", "no-quirk"),
+    )
+
+    record: Path | None = field(
+        default=None,
+        metadata=_recording_path(
+            "write every API exchange, credentials redacted, to DIR/letta-mock-<UTC time>-<pid>.har"
+            " (HAR 1.2, a whole file after every exchange; docs/recording.md)",
+            "output",
+            _record_dir,
+            "a directory (created if missing), not a file",
+            "DIR",
+        ),
+    )
+    replay: Path | None = field(
+        default=None,
+        metadata=_recording_path(
+            "answer the requests a recording holds (a HAR file, a VCR.py cassette, or a directory of"
+            " them) as recorded; every other request as the mode and profile would (docs/recording.md)",
+            "behaviour",
+            _replay_path,
+            "an existing file or directory",
+            "FILE_OR_DIR",
+        ),
     )
 
     def __post_init__(self) -> None:

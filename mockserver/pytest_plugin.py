@@ -13,6 +13,8 @@ fixtures that need it.
 - ``@pytest.mark.letta_mock(mode=..., validation=..., clock=..., seed=..., profile=..., quirks=[...],
   expect_violations=True, timeout=...)``: per-test settings, fed to the same ``Config`` the CLI builds.
 - ``--letta-mock-profile NAME``: the profile of every mock a marker does not set (docs/profiles.md).
+- ``--letta-mock-record DIR`` (or the marker's ``record=DIR``): each test's exchanges with its mocks,
+  credentials redacted, in ``DIR/<test node id, sanitised>.har`` (docs/recording.md).
 - ``letta_mock_timeout`` (ini option, seconds, default 60; 0 turns it off): a watchdog fails a
   test using either fixture that runs longer, with a message naming the mock and its last request,
   instead of hanging the run (an override that makes auto-paging loop, a stream waiting for a
@@ -28,6 +30,7 @@ worker is its own session, so it starts its own mocks. docs/python-api.md is the
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -46,6 +49,7 @@ DEFAULT_TIMEOUT = 60.0
 REPORT_OPTION = "--letta-mock-report"
 REPORT_CHOICES = ("short", "full", "off")
 PROFILE_OPTION = "--letta-mock-profile"
+RECORD_OPTION = "--letta-mock-record"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -64,6 +68,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="answer every letta_mock as this profile (contract, letta-oss: the real server's quirks;"
         " docs/profiles.md) unless a test's marker names one",
     )
+    parser.getgroup("letta_mock").addoption(
+        RECORD_OPTION,
+        default=None,
+        metavar="DIR",
+        help="write each test's exchanges with letta_mock or letta_mock_asgi, credentials redacted, to"
+        " DIR/<test node id>.har (HAR 1.2; docs/recording.md); a marker's record=DIR wins",
+    )
     parser.addini(
         TIMEOUT_OPTION,
         "seconds a test using letta_mock or letta_mock_asgi may run before it fails (0: no limit);"
@@ -77,13 +88,19 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "letta_mock(**settings): settings of the letta_mock fixture for this test (Config fields such as"
         " mode, validation, clock, seed, job_duration, profile, quirks, no_quirks);"
-        " expect_violations=True allows contract violations;"
+        " expect_violations=True allows contract violations; record=DIR writes the test's exchanges to"
+        " DIR/<node id>.har;"
         f" timeout=seconds replaces the {TIMEOUT_OPTION} ini option (0: no limit)",
     )
     try:
         _seconds(config.getini(TIMEOUT_OPTION), f"the {TIMEOUT_OPTION} ini option")
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+    record = config.getoption(RECORD_OPTION)
+    if record is not None and (not record.strip() or os.path.isfile(record)):
+        raise pytest.UsageError(
+            f"{RECORD_OPTION} {record}: must be a directory (created if missing), not a file"
+        )
     profile = config.getoption(PROFILE_OPTION)
     if profile is not None:
         from mockserver._contract.quirks import check_profile  # only when asked: costs others nothing
@@ -124,6 +141,8 @@ class _Settings:
                 " mockserver.MockServer(port=...) in a fixture of your own"
             )
         self.expect_violations = bool(settings.pop("expect_violations", False))
+        # Per test, not per server: the session's server is shared, its recorder swapped test by test.
+        self.record = settings.pop("record", None) or request.config.getoption(RECORD_OPTION)
         if "timeout" in settings:
             self.timeout = _seconds(settings.pop("timeout"), "@pytest.mark.letta_mock(timeout=...)")
         else:
@@ -348,15 +367,30 @@ def _use(server: Any, fixture: str, settings: _Settings, node: pytest.Item | Non
     used = _Used(server, fixture, since)
     if node is not None:
         node.stash.setdefault(_USED, []).append(used)
+    recorder = _recorder(server, settings) if getattr(settings, "record", None) else None
     watchdog = _Watchdog(settings.timeout, _describe(server, fixture, settings, since))
     try:
         yield server
     finally:
         watchdog.stop()
         used.end()
+        if recorder is not None:
+            server._parts().api.taps.recorder = None
+            recorder.close()
     report = server.report(since=since)
     if report["violations"] and not settings.expect_violations:
         raise ContractViolation(report["violations"])
+
+
+def _recorder(server: Any, settings: _Settings) -> Any:
+    """This test's recorder, put in place of whatever ``server`` recorded before."""
+    from pathlib import Path
+
+    from mockserver._recording.recorder import Recorder, file_for_test
+
+    recorder = Recorder(file_for_test(Path(settings.record), settings.test), base_url=server.url)
+    server._parts().api.taps.recorder = recorder
+    return recorder
 
 
 @pytest.fixture

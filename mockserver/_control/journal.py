@@ -81,6 +81,8 @@ class _Entry:
     answer: bytes = b""
     deviations: tuple[str, ...] = ()
     """The real server's quirks that shaped the answer (``--profile``): the server's, not the client's."""
+    replayed: bool = False
+    """Answered from a recording (``--replay``), not by the mock."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +103,7 @@ class _Entry:
             "fault": self.fault,
             "response_body": self.answer.decode("utf-8", "replace"),
             "deviations": list(self.deviations),
+            "replayed": self.replayed,
         }
 
 
@@ -141,6 +144,7 @@ class RequestJournal:
         override_violations: list[Violation] | None = None,
         answer: bytes = b"",
         deviations: tuple[str, ...] = (),
+        replayed: bool = False,
     ) -> None:
         """Journal one request; ``violations`` are the request's, ``override_violations`` those of the
         answer an override gave (both reach the contract report, each marked with its source)."""
@@ -165,6 +169,7 @@ class RequestJournal:
             answered,
             answer if len(answer) <= _ANSWER_LIMIT else answer[:_ANSWER_LIMIT] + "…".encode(),
             deviations,
+            replayed,
         )
         self.entries.append(entry)
         if _REQUEST_LOG.isEnabledFor(WARNING if found or answered else INFO):

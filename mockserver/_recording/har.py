@@ -79,6 +79,24 @@ def dumps(exchanges: Iterable[Exchange], base_url: str = "http://127.0.0.1") -> 
     return orjson.dumps({"log": log}, option=orjson.OPT_INDENT_2)
 
 
+def head() -> bytes:
+    """A HAR document up to its first entry: ``head() + tail()`` is a valid, empty one.
+
+    Written this way so that a file growing entry by entry (``Recorder``) is a whole document after
+    every write: an entry goes where the tail was, followed by the tail again.
+    """
+    creator = orjson.dumps(CREATOR)
+    return b'{"log": {"version": "1.2", "creator": ' + creator + b', "entries": ['
+
+
+def tail() -> bytes:
+    return b"\n]}}\n"
+
+
+def entry_bytes(exchange: Exchange, base_url: str = "http://127.0.0.1") -> bytes:
+    return orjson.dumps(entry(exchange, base_url))
+
+
 def _body(content: dict[str, Any] | None) -> bytes:
     if not content or "text" not in content:
         return b""
@@ -96,30 +114,47 @@ def _started(text: str | None) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
+class HarError(ValueError):
+    """A document that is not HAR 1.2 as far as reading exchanges needs; the message says where."""
+
+
 def loads(data: bytes) -> list[Exchange]:
-    """The exchanges of a HAR document, in its order."""
-    document = orjson.loads(data)
+    """The exchanges of a HAR document, in its order; ``HarError`` naming the first problem."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise HarError(f"not JSON: {exc}") from None
+    log = document.get("log") if isinstance(document, dict) else None
+    entries = log.get("entries") if isinstance(log, dict) else None
+    if not isinstance(entries, list):
+        raise HarError("not a HAR document: it has no log.entries list")
     exchanges = []
-    for item in document["log"]["entries"]:
-        request, response = item["request"], item["response"]
-        url = urlsplit(request["url"])
-        exchanges.append(
-            Exchange(
-                method=request["method"].upper(),
-                path=url.path,
-                query=url.query,
-                request_headers=_pairs(request.get("headers", [])),
-                request_body=_body(request.get("postData")),
-                status=int(response["status"]),
-                response_headers=_pairs(response.get("headers", [])),
-                response_body=_body(response.get("content")),
-                started=_started(item.get("startedDateTime")),
-                duration_ms=float(item.get("time") or 0),
-                operation_id=item.get("_operationId"),
-                comment=item.get("comment", ""),
-            )
-        )
+    for number, item in enumerate(entries):
+        try:
+            exchanges.append(_exchange(item))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            problem = f"{exc} is missing" if isinstance(exc, KeyError) else str(exc)
+            raise HarError(f"log.entries[{number}]: {problem}") from None
     return exchanges
+
+
+def _exchange(item: dict[str, Any]) -> Exchange:
+    request, response = item["request"], item["response"]
+    url = urlsplit(request["url"])
+    return Exchange(
+        method=request["method"].upper(),
+        path=url.path,
+        query=url.query,
+        request_headers=_pairs(request.get("headers", [])),
+        request_body=_body(request.get("postData")),
+        status=int(response["status"]),
+        response_headers=_pairs(response.get("headers", [])),
+        response_body=_body(response.get("content")),
+        started=_started(item.get("startedDateTime")),
+        duration_ms=float(item.get("time") or 0),
+        operation_id=item.get("_operationId"),
+        comment=item.get("comment", ""),
+    )
 
 
 def read(path: Path) -> list[Exchange]:

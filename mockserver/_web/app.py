@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -33,6 +34,8 @@ from mockserver._control.callbacks import CallbackDispatcher, CallbackSettings
 from mockserver._control.faults import FaultLayer, Faults, Scope
 from mockserver._control.journal import RequestJournal
 from mockserver._control.requestlog import index, log_unrouted
+from mockserver._recording import replay
+from mockserver._recording.recorder import Recorder, session_file
 from mockserver._simulation.clock import make_clock
 from mockserver._simulation.observers import Event
 from mockserver._simulation.simulation import Simulation
@@ -44,6 +47,7 @@ from mockserver._web.endpoints import (
     control_endpoint,
     error_response,
 )
+from mockserver._web.recorded import Taps
 from mockserver._web.served import served_document
 
 
@@ -149,6 +153,16 @@ def _build(config: Config, table: OperationTable) -> Parts:
     return Parts(config, table, answers, control, journal, faults, api, stateful, callbacks)
 
 
+def _taps(config: Config) -> Taps:
+    """``--replay`` read (a bad file stops the start, naming it), ``--record``'s file opened."""
+    taps = Taps()
+    if config.replay is not None:
+        taps.replay = replay.Replay(replay.load(Path(config.replay)))
+    if config.record is not None:
+        taps.recorder = Recorder(session_file(Path(config.record)))
+    return taps
+
+
 def _shadowed(table: OperationTable, path: str) -> dict[str, str]:
     """Literal paths that ``path``'s parameter could spell, with the methods they allow."""
     if not path.endswith("}"):
@@ -217,6 +231,7 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
     if table is None:
         table = load_table(config.openapi) if config.openapi is not None else default_table()
     parts = _build(config, table)
+    parts.api.taps = _taps(config)
     routes = _api_routes(parts, table) + _other_routes(config, parts, table)
 
     @asynccontextmanager
@@ -232,6 +247,8 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
                 await parts.stateful.sim.stop_ticker()
             if parts.callbacks is not None:
                 await parts.callbacks.close()
+            if parts.api.taps.recorder is not None:
+                parts.api.taps.recorder.close()
 
     app = Starlette(
         routes=routes,

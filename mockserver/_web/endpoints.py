@@ -44,6 +44,7 @@ from mockserver._control.journal import RequestJournal
 from mockserver._control.overrides import MockRequest, Override, override_reply
 from mockserver._simulation.simulation import Simulation
 from mockserver._web import origins
+from mockserver._web.recorded import Taps, record, replayed
 
 log = logging.getLogger("mockserver")
 
@@ -173,6 +174,8 @@ class ApiContext:
     sim: Simulation | None = None
     """Stateful mode's simulation, brought up to now before each request."""
     quirks: QuirkSet = field(default_factory=QuirkSet)
+    taps: Taps = field(default_factory=Taps)
+    """``--record`` and ``--replay`` (``_web.recorded``)."""
 
 
 def settle(sim: Simulation | None) -> None:
@@ -275,6 +278,8 @@ def api_endpoint(
 
     async def endpoint(request: Request) -> Response:
         started = time.perf_counter()
+        taps = context.taps
+        wall = time.time() if taps.recorder is not None else 0.0
         # The scope, not `Request`'s properties: each of those builds an object per request.
         scope = request.scope
         method, path, query = scope["method"], scope["path"], scope["query_string"]
@@ -287,6 +292,7 @@ def api_endpoint(
         violations: list[Violation] = []
         answered: list[Violation] = []
         deviations: tuple[str, ...] = ()
+        recording = None
         try:
             check_api_key(request, context.api_key)
             settle(context.sim)
@@ -294,6 +300,8 @@ def api_endpoint(
             if op.body_pointer is not None:
                 raw = await read_body(request)
                 content_type = request.headers.get("content-type", "")
+            if taps.replay is not None and op.operation_id not in context.overrides:  # a test's own wins
+                recording = taps.replay.answer(method, path, query.decode("latin-1"), raw)
             parsed = parse_request(
                 context.table,
                 context.schemas,
@@ -305,8 +313,9 @@ def api_endpoint(
                 content_type,
             )
             check_semantics(context.table, context.schemas.level, parsed)
-            reply, answered = await _answer(context, request, parsed)
-            response, deviations = render(reply), reply.quirks
+            if recording is None:
+                reply, answered = await _answer(context, request, parsed)
+                response, deviations = render(reply), reply.quirks
         except RequestInvalid as exc:
             violations = exc.violations
             response = error_response(exc)
@@ -317,6 +326,11 @@ def api_endpoint(
             response = error_response(exc)
         except Exception as exc:  # never let uvicorn close the connection on us
             response = internal_error(exc, op.label)
+        if recording is not None:
+            # The recorded answer stands; what the request broke is still reported as the client's.
+            response, deviations = replayed(recording), ()
+        if taps.recorder is not None:
+            response = record(taps.recorder, scope, raw, response, wall, op.operation_id)
         context.journal.record(
             method=method,
             path=path,
@@ -331,6 +345,7 @@ def api_endpoint(
             override_violations=answered,
             deviations=deviations,
             answer=getattr(response, "body", b""),  # a stream has none
+            replayed=recording is not None,
         )
         return response
 

@@ -27,7 +27,7 @@ def other_value(name: str, setting: Setting, default: Any, tmp_path: Path) -> tu
     if setting.choices:
         text = next(choice for choice in reversed(setting.choices) if choice != default)
         return text, text
-    if setting.metavar == "DIR":
+    if setting.metavar in ("DIR", "FILE_OR_DIR"):
         return str(tmp_path), tmp_path
     if setting.metavar == "FILE":
         (tmp_path / "file.json").write_text("{}")

@@ -28,6 +28,7 @@ ENTRY_KEYS = {
     "fault",
     "deviations",
     "response_body",
+    "replayed",
 }
 BAD_AGENT = {"requests": [{"agent_id": "agent-1", "messages": [{"role": "user", "content": "hi"}]}]}
 AGENT_PATTERN = "^agent-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"

@@ -221,9 +221,9 @@ class Comparison:
             if seen.status not in GENERIC_ERRORS and seen.status < 500 and recorded.status != seen.status:
                 yield "", "undocumented_status", "", f"{seen.status} is not documented for {op.label}"
             return
-        shared = set(self._violations(op, recorded)) if recorded.status == seen.status else set()
+        shared = {v[:2] for v in self._violations(op, recorded)} if recorded.status == seen.status else set()
         for found in self._violations(op, seen):
-            if found not in shared:
+            if found[:2] not in shared:
                 yield found[0], "schema", "", found[2]
 
     def _violations(self, op: Operation, exchange: Exchange) -> list[tuple[str, str, str]]:

@@ -1,0 +1,119 @@
+"""``verify`` against real servers: the profile that made a recording agrees with it, the other does not,
+and says where; ids are mapped, runs made outside the API are seeded."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockserver._fuzzing.verify_command import main
+from mockserver._recording import har
+from tests.conftest import ServerFactory
+from tests.verify.support import kinds
+
+
+def verified(recording: Path, url: str, **options: Any) -> tuple[int, dict[str, Any]]:
+    out = io.StringIO()
+    status = main(str(recording), url, json_output=True, out=out, **options)
+    document: dict[str, Any] = json.loads(out.getvalue())
+    return status, document
+
+
+@pytest.mark.parametrize("profile", ["contract", "letta-oss"])
+def test_a_recording_agrees_with_a_fresh_server_of_its_profile(
+    profile: str, recordings: dict[str, Path], target: ServerFactory
+) -> None:
+    server = target(profile)
+    status, document = verified(recordings[profile], server.url, seed_mock=True)
+    assert document["differences"] == [], document["differences"]
+    assert status == 0
+    assert document["differ"] is False
+    recorded = har.read(recordings[profile])
+    assert [row["recorded"] for row in document["exchanges"]] == [e.status for e in recorded]
+    assert [row["seen"] for row in document["exchanges"]] == [e.status for e in recorded]
+    # The target's ids are its own (another seed): the batch retrieved was found through the id map.
+    created = json.loads(recorded[0].response_body)["id"]
+    assert server.snapshot()["jobs"] and created not in json.dumps(server.snapshot()["jobs"])
+    assert any("seeded (3 messages, 1 steps, usage)" in note for note in document["seeding"])
+
+
+def test_without_seeding_the_runs_read_are_missing(recordings: dict[str, Path], target: ServerFactory) -> None:
+    status, document = verified(recordings["contract"], target("contract").url)
+    assert status == 1
+    statuses = {(d["operation"], d["recorded"], d["seen"]) for d in document["differences"] if d["kind"] == "status"}
+    assert ("retrieve_run", "200", "404") in statuses
+    assert document["seeding"] == []
+
+
+def test_contract_recording_against_letta_oss_names_each_quirk(
+    recordings: dict[str, Path], target: ServerFactory
+) -> None:
+    status, document = verified(recordings["contract"], target("letta-oss").url, seed_mock=True)
+    assert status == 1
+    found = kinds(document)
+    # naive-timestamps: completed_at without an offset, which the documented date-time refuses
+    assert ("retrieve_run", "/completed_at", "timestamp_format") in found
+    assert ("retrieve_batch", "/completed_at", "timestamp_format") in found
+    assert ("retrieve_run", "/completed_at", "schema") in found
+    # validation-detail-string: the 422's detail is a string
+    assert ("create_batch", "/detail", "type") in found
+    assert ("create_batch", "/trace_id", "extra") in found
+    # batch-list-active-only: the finished batches are not listed
+    assert ("list_batches", "/0", "missing_item") in found
+    assert ("list_batches", "/1", "missing_item") in found
+    # batch-messages-after-500 and run-delete-500
+    statuses = {(d["operation"], d["recorded"], d["seen"]) for d in document["differences"] if d["kind"] == "status"}
+    assert statuses == {("list_messages_for_batch", "200", "500"), ("delete_run", "200", "500")}
+    # Nothing else: every difference is one of the quirks above.
+    assert {kind for _, _, kind in found} == {"timestamp_format", "schema", "type", "extra", "missing_item", "length", "status"}
+
+
+def test_letta_oss_recording_against_contract_names_the_other_side(
+    recordings: dict[str, Path], target: ServerFactory
+) -> None:
+    status, document = verified(recordings["letta-oss"], target("contract").url, seed_mock=True)
+    assert status == 1
+    found = kinds(document)
+    assert ("retrieve_job", "/completed_at", "timestamp_format") in found
+    assert ("create_batch", "/detail", "type") in found
+    assert ("create_batch", "/trace_id", "missing") in found
+    assert ("list_batches", "", "extra_item") in found
+    shown = [d for d in document["differences"] if d["kind"] == "timestamp_format"][0]
+    assert shown["recorded"].startswith("naive ") and shown["seen"].startswith("offset ")
+    # The contract server's answers conform: no schema difference is its fault.
+    assert not [d for d in document["differences"] if d["kind"] == "schema"]
+
+
+def test_the_summary_table_lists_every_exchange_then_the_differences(
+    recordings: dict[str, Path], target: ServerFactory
+) -> None:
+    out = io.StringIO()
+    status = main(str(recordings["contract"]), target("letta-oss").url, seed_mock=True, out=out)
+    text = out.getvalue()
+    assert status == 1
+    lines = text.splitlines()
+    assert lines[0].split() == ["#", "request", "status", "differences"]
+    assert any(line.split()[:3] == ["15", "DELETE", line.split()[2]] and "200/500" in line for line in lines)
+    assert "Differences (recorded -> seen):" in text
+    assert "#15 delete_run (answer) [status]: 200 -> 500" in text
+    assert "Seeded before replaying:" in text
+    assert lines[-1].startswith("11 difference(s) in 8 of 16 exchange(s)") or "difference(s) in" in lines[-1]
+
+
+def test_seeding_a_server_that_is_no_mock_is_said_and_skipped(
+    recordings: dict[str, Path], tmp_path: Path
+) -> None:
+    from starlette.applications import Starlette
+
+    from tests.fuzzing.support import serving
+
+    with serving(Starlette()) as url:
+        status, document = verified(recordings["contract"], url, seed_mock=True)
+    assert status == 1
+    assert document["seeding"] == ["the target does not answer GET /_mock/profile: not a mock, nothing seeded"]
+    # Every path is a 404 there; the unknown run's 404 differs only in its body, which is not JSON.
+    assert {d["kind"] for d in document["differences"]} == {"status", "body"}

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from mockserver import MockServer
-from tests.conftest import ServerFactory
-from tests.verify.support import SETTINGS, Recorder, session
+
+from .support import SETTINGS, Recorder, ServerFactory, session
 
 
 def _recorded(server: MockServer, folder: Path) -> Path:

@@ -12,8 +12,8 @@ import pytest
 
 from mockserver._fuzzing.verify_command import main
 from mockserver._recording import har
-from tests.conftest import ServerFactory
-from tests.verify.support import kinds
+
+from .support import ServerFactory, kinds, serving
 
 
 def verified(recording: Path, url: str, **options: Any) -> tuple[int, dict[str, Any]]:
@@ -37,14 +37,19 @@ def test_a_recording_agrees_with_a_fresh_server_of_its_profile(
     assert [row["seen"] for row in document["exchanges"]] == [e.status for e in recorded]
     # The target's ids are its own (another seed): the batch retrieved was found through the id map.
     created = json.loads(recorded[0].response_body)["id"]
-    assert server.snapshot()["jobs"] and created not in json.dumps(server.snapshot()["jobs"])
+    assert server.snapshot()["jobs"]
+    assert created not in json.dumps(server.snapshot()["jobs"])
     assert any("seeded (3 messages, 1 steps, usage)" in note for note in document["seeding"])
 
 
-def test_without_seeding_the_runs_read_are_missing(recordings: dict[str, Path], target: ServerFactory) -> None:
+def test_without_seeding_the_runs_read_are_missing(
+    recordings: dict[str, Path], target: ServerFactory
+) -> None:
     status, document = verified(recordings["contract"], target("contract").url)
     assert status == 1
-    statuses = {(d["operation"], d["recorded"], d["seen"]) for d in document["differences"] if d["kind"] == "status"}
+    statuses = {
+        (d["operation"], d["recorded"], d["seen"]) for d in document["differences"] if d["kind"] == "status"
+    }
     assert ("retrieve_run", "200", "404") in statuses
     assert document["seeding"] == []
 
@@ -66,10 +71,20 @@ def test_contract_recording_against_letta_oss_names_each_quirk(
     assert ("list_batches", "/0", "missing_item") in found
     assert ("list_batches", "/1", "missing_item") in found
     # batch-messages-after-500 and run-delete-500
-    statuses = {(d["operation"], d["recorded"], d["seen"]) for d in document["differences"] if d["kind"] == "status"}
+    statuses = {
+        (d["operation"], d["recorded"], d["seen"]) for d in document["differences"] if d["kind"] == "status"
+    }
     assert statuses == {("list_messages_for_batch", "200", "500"), ("delete_run", "200", "500")}
     # Nothing else: every difference is one of the quirks above.
-    assert {kind for _, _, kind in found} == {"timestamp_format", "schema", "type", "extra", "missing_item", "length", "status"}
+    assert {kind for _, _, kind in found} == {
+        "timestamp_format",
+        "schema",
+        "type",
+        "extra",
+        "missing_item",
+        "length",
+        "status",
+    }
 
 
 def test_letta_oss_recording_against_contract_names_the_other_side(
@@ -82,8 +97,9 @@ def test_letta_oss_recording_against_contract_names_the_other_side(
     assert ("create_batch", "/detail", "type") in found
     assert ("create_batch", "/trace_id", "missing") in found
     assert ("list_batches", "", "extra_item") in found
-    shown = [d for d in document["differences"] if d["kind"] == "timestamp_format"][0]
-    assert shown["recorded"].startswith("naive ") and shown["seen"].startswith("offset ")
+    shown = next(d for d in document["differences"] if d["kind"] == "timestamp_format")
+    assert shown["recorded"].startswith("naive ")
+    assert shown["seen"].startswith("offset ")
     # The contract server's answers conform: no schema difference is its fault.
     assert not [d for d in document["differences"] if d["kind"] == "schema"]
 
@@ -109,11 +125,11 @@ def test_seeding_a_server_that_is_no_mock_is_said_and_skipped(
 ) -> None:
     from starlette.applications import Starlette
 
-    from tests.fuzzing.support import serving
-
     with serving(Starlette()) as url:
         status, document = verified(recordings["contract"], url, seed_mock=True)
     assert status == 1
-    assert document["seeding"] == ["the target does not answer GET /_mock/profile: not a mock, nothing seeded"]
+    assert document["seeding"] == [
+        "the target does not answer GET /_mock/profile: not a mock, nothing seeded"
+    ]
     # Every path is a 404 there; the unknown run's 404 differs only in its body, which is not JSON.
     assert {d["kind"] for d in document["differences"]} == {"status", "body"}

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from mockserver._contract.spec import default_table
+from mockserver._fuzzing.verify_quirks import explain
 from mockserver._fuzzing.verify_seed import is_mock, run_seeds, seed_runs
 from mockserver._recording import har
 from mockserver._recording.compare import Comparison, Difference, operation_for
@@ -78,10 +79,16 @@ class Outcome:
             "base_url": self.base_url,
             "differ": bool(self.differences),
             "exchanges": [row.__dict__ for row in self.rows],
-            "differences": [d.as_json() for d in self.differences],
+            "differences": [{**d.as_json(), "quirk": explain(d)} for d in self.differences],
             "seeding": self.seeding,
+            "quirks": self.quirks(),
+            "unexplained": sum(1 for d in self.differences if explain(d) is None),
         }
         return json.dumps(document, indent=2, ensure_ascii=False)
+
+    def quirks(self) -> list[str]:
+        """The known quirks the differences look like, each once, in the order first seen."""
+        return list(dict.fromkeys(name for name in map(explain, self.differences) if name))
 
     def summary(self) -> str:
         lines = [f"{'#':>3}  {'request':<58} {'status':>9}  differences"]
@@ -97,8 +104,10 @@ class Outcome:
             lines += ["", "Differences (recorded -> seen):"]
             for d in self.differences:
                 where = d.pointer or "(answer)"
+                quirk = explain(d)
+                named = f" (quirk {quirk})" if quirk else ""
                 lines.append(
-                    f"  #{d.index} {d.operation} {where} [{d.kind}]: {d.recorded or '-'} -> {d.seen}"
+                    f"  #{d.index} {d.operation} {where} [{d.kind}]: {d.recorded or '-'} -> {d.seen}{named}"
                 )
         compared = sum(1 for row in self.rows if not row.skipped)
         verdict = (
@@ -107,6 +116,13 @@ class Outcome:
             if self.differences
             else f"no difference in {compared} exchange(s)"
         )
+        if self.differences:
+            unexplained = sum(1 for d in self.differences if explain(d) is None)
+            shown = ", ".join(self.quirks()) or "none"
+            lines += [
+                "",
+                f"Known quirks these differences look like: {shown}; {unexplained} difference(s) match none",
+            ]
         lines += ["", f"{verdict}: {self.recording} against {self.base_url}"]
         return "\n".join(lines)
 

@@ -195,3 +195,22 @@ def test_direction_by_created_at() -> None:
     assert direction(at[::-1]) == "descending"
     assert direction([at[1], at[0], at[2]]) is None
     assert direction(at[:1]) is None
+
+
+def test_differences_are_named_by_the_quirk_they_look_like() -> None:
+    from mockserver._fuzzing.verify_quirks import explain
+
+    def named(operation: str, pointer: str, kind: str, recorded: str = "", seen: str = "") -> str | None:
+        return explain(Difference(0, operation, pointer, kind, recorded, seen))
+
+    assert named("retrieve_run", "/completed_at", "timestamp_format") == "naive-timestamps"
+    assert named("cancel_job", "", "status", "200", "500") == "job-cancel-500"
+    assert (
+        named("retrieve_batch", "/status", "enum", '"completed"', '"cancelled"') == "batch-cancel-unguarded"
+    )
+    shown = ("assistant_message stop_reason usage_statistics [DONE]", "assistant_message stop_reason")
+    assert named("retrieve_stream_for_run", "/events", "sse_sequence", *shown) == "cancelled-stream-no-done"
+    assert named("list_runs", "", "order") == "run-cursors-inverted"
+    assert named("list_jobs", "", "order") == "job-cursors-chronological"
+    assert named("retrieve_run", "/status", "enum", '"running"', '"completed"') is None
+    assert named("retrieve_stream_for_run", "/events", "sse_sequence", "a [DONE]", "b [DONE]") is None

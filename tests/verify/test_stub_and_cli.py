@@ -53,6 +53,9 @@ def test_a_server_answering_wrong_types_fails_with_schema_differences(recordings
     assert shown["seen"] == "exploded"
     assert shown["recorded"] in {"created", "running", "completed"}
     assert document["differ"] is True
+    # No quirk of the real server looks like this: the differences stand out as unexplained.
+    assert document["unexplained"] > 0
+    assert next(d for d in document["differences"] if d["pointer"] == "/id")["quirk"] is None
     rows = document["exchanges"]
     assert [row["index"] for row in rows] == list(range(len(rows)))
     assert rows[0]["operation"] == "create_batch"

@@ -75,6 +75,16 @@ def test_contract_recording_against_letta_oss_names_each_quirk(
         (d["operation"], d["recorded"], d["seen"]) for d in document["differences"] if d["kind"] == "status"
     }
     assert statuses == {("list_messages_for_batch", "200", "500"), ("delete_run", "200", "500")}
+    # Each difference is named by the quirk it shows, and none is left unnamed.
+    assert document["quirks"] == [
+        "naive-timestamps",
+        "batch-list-active-only",
+        "batch-messages-after-500",
+        "validation-detail-string",
+        "run-delete-500",
+    ]
+    assert document["unexplained"] == 0
+    assert all(d["quirk"] for d in document["differences"])
     # Nothing else: every difference is one of the quirks above.
     assert {kind for _, _, kind in found} == {
         "timestamp_format",

@@ -162,10 +162,17 @@ def _request_headers(exchange: Exchange, api_key: str | None) -> dict[str, str]:
     return sent
 
 
+def _rewritten(body: bytes, ids: IdMap) -> bytes:
+    try:
+        return ids.rewrite(body.decode("utf-8")).encode("utf-8")
+    except UnicodeDecodeError:
+        return body  # not text: sent as recorded
+
+
 def replay(client: httpx.Client, exchange: Exchange, ids: IdMap, api_key: str | None) -> Exchange:
     """Send one recorded request, its ids rewritten; the answer as an exchange (status 0: none came)."""
     path, query = ids.rewrite(exchange.path), ids.rewrite(exchange.query)
-    body = ids.rewrite(exchange.request_body.decode("utf-8")).encode() if exchange.request_body else b""
+    body = _rewritten(exchange.request_body, ids)
     headers = _request_headers(exchange, api_key)
     url = path + (f"?{query}" if query else "")
     started = time.time()

@@ -143,3 +143,18 @@ def test_seeding_a_server_that_is_no_mock_is_said_and_skipped(
     ]
     # Every path is a 404 there; the unknown run's 404 differs only in its body, which is not JSON.
     assert {d["kind"] for d in document["differences"]} == {"status", "body"}
+
+
+def test_a_body_that_is_not_text_is_replayed_as_recorded(target: ServerFactory, tmp_path: Path) -> None:
+    import httpx
+
+    from .support import Recorder
+
+    server = target("contract")
+    recorder = Recorder()
+    with httpx.Client(base_url=server.url, event_hooks={"response": [recorder]}) as client:
+        headers = {"content-type": "application/json"}
+        assert client.post("/v1/messages/batches", content=b"\xff\x00", headers=headers).status_code == 422
+    status, document = verified(recorder.save(tmp_path / "binary.har"), server.url)
+    assert (status, document["differences"]) == (0, [])
+    assert document["exchanges"][0]["seen"] == 422

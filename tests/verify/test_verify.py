@@ -158,3 +158,33 @@ def test_a_body_that_is_not_text_is_replayed_as_recorded(target: ServerFactory, 
     status, document = verified(recorder.save(tmp_path / "binary.har"), server.url)
     assert (status, document["differences"]) == (0, [])
     assert document["exchanges"][0]["seen"] == 422
+
+
+def test_a_run_whose_recorded_messages_the_mock_refuses_is_seeded_without_them(
+    target: ServerFactory, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    import httpx
+    import orjson
+
+    from .support import AGENTS, Recorder
+
+    server = target("contract")
+    run = server.seed_run(agent_id=AGENTS[1], status="completed")["id"]
+    recorder = Recorder()
+    with httpx.Client(base_url=server.url, event_hooks={"response": [recorder]}) as client:
+        client.get(f"/v1/runs/{run}")
+        client.get(f"/v1/runs/{run}/messages")
+    messages = orjson.loads(recorder.exchanges[1].response_body)
+    messages[0]["message_type"] = "assistant_message"
+    messages[0]["content"] = 5  # no documented message has a number for content
+    recorder.exchanges[1] = dataclasses.replace(recorder.exchanges[1], response_body=orjson.dumps(messages))
+    recording = recorder.save(tmp_path / "refused.har")
+    server.reset()
+    status, document = verified(recording, server.url, seed_mock=True)
+    [note] = document["seeding"]
+    assert note.startswith(f"{run}: seeded (0 messages, 0 steps)")
+    assert "without its messages and steps, which the mock refused" in note
+    assert status == 1
+    assert {d["index"] for d in document["differences"]} == {1}  # the run itself agrees; its messages do not

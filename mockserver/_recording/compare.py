@@ -275,13 +275,17 @@ class Comparison:
             yield where, "enum", show(left), show(right)
             return
         if isinstance(left, dict):
-            for key in left.keys() - right.keys():
-                yield f"{where}/{pointer_escape(key)}", "missing", show(left[key]), ABSENT
-            for key in right.keys() - left.keys():
-                yield f"{where}/{pointer_escape(key)}", "extra", ABSENT, show(right[key])
-            for key in left.keys() & right.keys():
-                child = self.schemas.child(narrowed, key)
-                yield from self._walk(left[key], right[key], child, f"{where}/{pointer_escape(key)}")
+            # In the answers' own order, so that a report reads the same every time.
+            for key in left:
+                if key not in right:
+                    yield f"{where}/{pointer_escape(key)}", "missing", show(left[key]), ABSENT
+            for key in right:
+                if key not in left:
+                    yield f"{where}/{pointer_escape(key)}", "extra", ABSENT, show(right[key])
+            for key in left:
+                if key in right:
+                    child = self.schemas.child(narrowed, key)
+                    yield from self._walk(left[key], right[key], child, f"{where}/{pointer_escape(key)}")
         elif isinstance(left, list):
             yield from self._list(left, right, self.schemas.child(narrowed, None), where)
         elif isinstance(left, str):

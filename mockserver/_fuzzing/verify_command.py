@@ -208,16 +208,15 @@ def verify(
     ids = IdMap()
     mock = False
     if seed_mock:
-        mock = is_mock(client, control_headers)
-        if mock:
+        refusal = is_mock(client, control_headers)
+        mock = refusal is None
+        if refusal is None:
             seeds, notes = run_seeds(exchanges, table)
             outcome.seeding += notes + seed_runs(client, seeds, ids, control_headers)
             if not outcome.seeding:
                 outcome.seeding.append("the recording reads no run made outside the 20 operations")
         else:
-            outcome.seeding.append(
-                "the target does not answer GET /_mock/profile: not a mock, nothing seeded"
-            )
+            outcome.seeding.append(refusal)
     comparison = Comparison(table, ids)
     for index, recorded in enumerate(exchanges):
         op = operation_for(table, recorded.method, recorded.path)

@@ -133,19 +133,25 @@ def run_seeds(exchanges: Iterable[Exchange], table: OperationTable) -> tuple[lis
     return seeds, notes
 
 
-def is_mock(client: httpx.Client, headers: Mapping[str, str]) -> bool:
-    """Whether the target is a letta-mockserver: it answers ``GET /_mock/profile`` with a profile."""
+def is_mock(client: httpx.Client, headers: Mapping[str, str]) -> str | None:
+    """``None`` when the target is a letta-mockserver (it answers ``GET /_mock/profile`` with a
+    profile), else why nothing can be seeded."""
     try:
         answer = client.get("/_mock/profile", headers=dict(headers))
-    except httpx.HTTPError:
-        return False
-    if answer.status_code != 200:
-        return False
+    except httpx.HTTPError as exc:
+        return f"GET /_mock/profile failed ({type(exc).__name__}): nothing seeded"
+    if answer.status_code in (401, 403):
+        return (
+            f"the target's control API refused GET /_mock/profile ({answer.status_code}):"
+            " give its --control-token; nothing seeded"
+        )
     try:
-        body = answer.json()
+        body = answer.json() if answer.status_code == 200 else None
     except ValueError:
-        return False
-    return isinstance(body, dict) and "profile" in body
+        body = None
+    if isinstance(body, dict) and "profile" in body:
+        return None
+    return "the target does not answer GET /_mock/profile: not a mock, nothing seeded"
 
 
 def _post(client: httpx.Client, payload: dict[str, Any], headers: Mapping[str, str]) -> httpx.Response | str:

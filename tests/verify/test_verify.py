@@ -195,3 +195,20 @@ def test_a_run_whose_recorded_messages_the_mock_refuses_is_seeded_without_them(
     assert "without its messages and steps, which the mock refused" in note
     assert status == 1
     assert {d["index"] for d in document["differences"]} == {1}  # the run itself agrees; its messages do not
+
+
+def test_a_mock_with_a_control_token_is_seeded_with_it(
+    recordings: dict[str, Path], server_factory: ServerFactory
+) -> None:
+    from .support import SETTINGS
+
+    server = server_factory(profile="contract", seed=3, control_token="s3cret", **SETTINGS)
+    server.reset()
+    status, document = verified(recordings["contract"], server.url, seed_mock=True)
+    assert status == 1
+    assert document["seeding"] == [
+        "the target's control API refused GET /_mock/profile (401): give its --control-token; nothing seeded"
+    ]
+    server.reset()
+    status, document = verified(recordings["contract"], server.url, seed_mock=True, control_token="s3cret")
+    assert (status, document["differences"]) == (0, [])

@@ -21,12 +21,19 @@ from mockserver._config import GROUPS, Config, Setting, env_of, flag_of, setting
 from mockserver._contract.quirks import quirk_listing
 from mockserver._fuzzing.arguments import configure as configure_fuzz
 from mockserver._fuzzing.arguments import run as run_fuzz
+from mockserver._fuzzing.verify import configure as configure_verify
+from mockserver._fuzzing.verify import run as run_verify
 from mockserver._version import __version__
 
 PROG = "letta-mockserver"
 _TOP_LEVEL = ("-h", "--help", "--version")
 _ARGPARSE_VALUE = re.compile(r"^argument (?P<flag>[^:]+): invalid (?P<kind>\w+) value: (?P<value>.*)$")
-_KINDS = {"int": "an integer", "float": "a number", "_positive": "an integer of at least 1"}
+_KINDS = {
+    "int": "an integer",
+    "float": "a number",
+    "_positive": "an integer of at least 1",
+    "_seconds": "a number of seconds above 0, at most 3600",
+}
 
 
 class UsageError(Exception):
@@ -108,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
         "fuzz", help="check a server speaking this API against the documented contract"
     )
     configure_fuzz(fuzz)
+    verify = commands.add_parser(
+        "verify", help="replay a recording against a server and report what differs for a client"
+    )
+    configure_verify(verify)
     commands.add_parser(
         "quirks",
         help="list the real server's quirks a profile can reproduce",
@@ -177,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     namespace = build_parser().parse_args(_with_command(argv))
     if namespace.command == "fuzz":
         return run_fuzz(namespace)
+    if namespace.command == "verify":
+        return run_verify(namespace)
     if namespace.command == "quirks":
         sys.stdout.write(quirk_listing())
         return 0

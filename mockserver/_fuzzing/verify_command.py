@@ -20,7 +20,7 @@ import httpx
 from mockserver._contract.spec import default_table
 from mockserver._fuzzing.verify_quirks import explain
 from mockserver._fuzzing.verify_seed import is_mock, run_seeds, seed_runs
-from mockserver._recording import har
+from mockserver._recording import replay as recordings
 from mockserver._recording.compare import Comparison, Difference, operation_for
 from mockserver._recording.exchange import Exchange
 from mockserver._recording.idmap import IdMap
@@ -128,24 +128,11 @@ class Outcome:
 
 
 def load(recording: str) -> list[Exchange]:
-    """Every exchange of a HAR file, or of a folder's HAR files in name order."""
-    path = Path(recording)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*.har") if p.is_file())
-        if not files:
-            raise BadInput(f"--recording {recording}: the folder holds no .har file")
-    elif path.is_file():
-        files = [path]
-    else:
-        raise BadInput(f"--recording {recording}: no such file or folder")
-    exchanges: list[Exchange] = []
-    for file in files:
-        try:
-            exchanges += har.read(file)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            raise BadInput(f"--recording {file}: not a readable HAR 1.2 file ({reason})") from None
-    return exchanges
+    """Every exchange of a recording: a HAR file or cassette, or a folder's, in name order."""
+    try:
+        return recordings.load(Path(recording), "--recording")
+    except ValueError as exc:
+        raise BadInput(str(exc).splitlines()[0][:300]) from None
 
 
 def check_base_url(base_url: str) -> str:

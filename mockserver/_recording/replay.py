@@ -86,26 +86,27 @@ def files(path: Path) -> list[Path]:
     return [path]
 
 
-def load(path: Path) -> list[Exchange]:
-    """Every exchange of the recordings at ``path``; ``ValueError`` naming the file and its problem."""
+def load(path: Path, flag: str = "replay") -> list[Exchange]:
+    """Every exchange of the recordings at ``path`` (HAR files and cassettes); ``ValueError`` naming the
+    setting (``flag``), the file and its problem."""
     if not path.exists():
-        raise ValueError(f"replay {str(path)!r}: no such file or directory")
+        raise ValueError(f"{flag} {str(path)!r}: no such file or directory")
     found = files(path)
     if not found:
-        raise ValueError(f"replay {str(path)!r}: the directory holds no .har, .yaml or .yml file")
+        raise ValueError(f"{flag} {str(path)!r}: the directory holds no .har, .yaml or .yml file")
     exchanges: list[Exchange] = []
     for one in found:
-        exchanges += read_one(one)
+        exchanges += read_one(one, flag)
     return exchanges
 
 
-def read_one(path: Path) -> Sequence[Exchange]:
+def read_one(path: Path, flag: str = "replay") -> Sequence[Exchange]:
     reader = SUFFIXES.get(path.suffix.lower())
     try:
         data = path.read_bytes()
         if reader is None:  # by its content: a HAR is a JSON object, a cassette YAML
             reader = har.loads if data.lstrip().startswith(b"{") else cassette.loads
         return reader(data)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ValueError(f"replay file {str(path)!r}: {problem}") from None
+        raise ValueError(f"{flag} file {str(path)!r}: {problem or type(exc).__name__}") from None

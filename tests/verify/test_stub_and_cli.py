@@ -101,10 +101,10 @@ def test_bad_input_is_exit_2_and_one_line(
     cases = [
         (
             ["--recording", str(missing), "--base-url", "http://127.0.0.1:9"],
-            f"--recording {missing}: no such",
+            f"--recording {str(missing)!r}: no such",
         ),
-        (["--recording", str(not_har), "--base-url", "http://127.0.0.1:9"], "not a readable HAR 1.2 file"),
-        (["--recording", str(empty), "--base-url", "http://127.0.0.1:9"], "the folder holds no .har file"),
+        (["--recording", str(not_har), "--base-url", "http://127.0.0.1:9"], "--recording file "),
+        (["--recording", str(empty), "--base-url", "http://127.0.0.1:9"], "holds no .har, .yaml or .yml"),
         (
             ["--recording", recording, "--base-url", "ftp://example"],
             "--base-url ftp://example: must be an http",

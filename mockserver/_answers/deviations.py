@@ -6,6 +6,7 @@ deviation rather than the client's violation.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from mockserver._answers.backend import JsonReply
@@ -16,6 +17,26 @@ _UNKNOWN_ERROR = {"detail": "An unknown error occurred"}
 
 def unknown_error(quirk: str) -> JsonReply:
     return JsonReply(_UNKNOWN_ERROR, 500, quirks=(quirk,))
+
+
+def error(status: int, detail: str, quirk: str) -> JsonReply:
+    """An error the real server gives where the documentation promises none, as its handlers render it."""
+    return JsonReply({"detail": detail}, status, quirks=(quirk,))
+
+
+def marked(reply: JsonReply, quirks: Iterable[str]) -> JsonReply:
+    """``reply`` with ``quirks`` added to those that shaped it."""
+    added = tuple(dict.fromkeys(quirk for quirk in quirks if quirk not in reply.quirks))
+    return JsonReply(reply.body, reply.status, reply.headers, (*reply.quirks, *added)) if added else reply
+
+
+def records_in(body: Any) -> list[dict[str, Any]]:
+    """The records an answer shows: the record itself, or those of a list."""
+    if isinstance(body, dict):
+        return [body]
+    if isinstance(body, list):
+        return [item for item in body if isinstance(item, dict)]
+    return []
 
 
 _NAIVE_FIELDS = ("completed_at", "callback_sent_at")
@@ -30,6 +51,12 @@ def _naive(body: Any) -> Any:
             name: body[name].removesuffix("Z") for name in _NAIVE_FIELDS if isinstance(body.get(name), str)
         }
     return body
+
+
+def naive_fields(body: Any) -> Any:
+    """``body`` (a record, a list of them, a callback payload) with naive completed_at and
+    callback_sent_at: the fields the real server keeps in ``timestamp without time zone`` columns."""
+    return _naive(body)
 
 
 def naive_timestamps(reply: JsonReply) -> JsonReply:

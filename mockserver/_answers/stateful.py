@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeVar
 
 from mockserver._answers import sse as _sse
 from mockserver._answers.backend import JsonReply, Reply, StreamReply
-from mockserver._answers.deviations import naive_timestamps, unknown_error
+from mockserver._answers.deviations import error, marked, naive_timestamps, records_in, unknown_error
 from mockserver._contract.errors import BadRequest, Gone, NotFound
 from mockserver._contract.generate import prefixed_id
 from mockserver._contract.parsing import ParsedRequest, batch_requests
@@ -24,6 +24,7 @@ from mockserver._simulation.lifecycle import RecordKind
 from mockserver._simulation.observers import Event
 from mockserver._simulation.records import JobRecord, RunRecord, date_stamp, stamp, usage_of
 from mockserver._simulation.simulation import Simulation
+from mockserver._simulation.wire import MessageRecord
 
 STREAM_EXPIRY_SECONDS = 3 * 60 * 60
 _PING_SEQ = 1
@@ -46,6 +47,10 @@ def _ordering(request: ParsedRequest) -> str:
     if request.operation.operation_id == "list_active_jobs":
         return "asc" if query.get("ascending", True) else "desc"
     return order
+
+
+_SHOWS_BATCHES = frozenset({"create_batch", "retrieve_batch", "list_batches", "retrieve_job", "delete_job"})
+"""The operations whose answers are batch records (the jobs routes answer a batch's id too)."""
 
 
 class StatefulBackend:
@@ -89,9 +94,29 @@ class StatefulBackend:
 
     async def handle(self, request: ParsedRequest) -> Reply:
         reply = self._handlers[request.operation.operation_id](request)
-        if "naive-timestamps" in self.quirks and isinstance(reply, JsonReply):
-            return naive_timestamps(reply)
-        return reply
+        if not isinstance(reply, JsonReply):
+            return reply
+        if "naive-timestamps" in self.quirks:
+            reply = naive_timestamps(reply)
+        return self._batch_deviations(request, reply)
+
+    def _batch_deviations(self, request: ParsedRequest, reply: JsonReply) -> JsonReply:
+        """Mark an answer showing a batch that a quirk shaped when it was created: one that no
+        poller finishes, one whose callback_url is the string "None" (and its callback_error)."""
+        operation = request.operation.operation_id
+        if operation == "list_messages_for_batch":
+            found = self.sim.jobs.get(request.path["batch_id"])
+            return marked(reply, ["batch-polling-off"] if found is not None and found.unpolled else [])
+        if operation not in _SHOWS_BATCHES:
+            return reply
+        shaped = []
+        for body in records_in(reply.body):
+            found = self.sim.jobs.get(body.get("id"))  # type: ignore[arg-type]
+            if found is not None and found.unpolled:
+                shaped.append("batch-polling-off")
+            if body.get("callback_url") == "None" and found is not None and found.job_type == "batch":
+                shaped.append("callback-url-none-string")
+        return marked(reply, shaped)
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -129,6 +154,7 @@ class StatefulBackend:
         order: str | None = None,
         default_limit: int | None = None,
         cursors_read: Cursors = "documented",
+        ignored: frozenset[str] = frozenset(),
     ) -> list[R]:
         query = request.query
         limit = query.get("limit", default_limit)
@@ -136,7 +162,7 @@ class StatefulBackend:
             limit = None
         sort: Order = "asc" if (order or _ordering(request)) == "asc" else "desc"
         # An empty cursor is no cursor (the real managers test them with `if before:`).
-        cursors = {"before": query.get("before") or None, "after": query.get("after") or None}
+        cursors = {name: None if name in ignored else query.get(name) or None for name in ("before", "after")}
         head = cursors_read != "documented" and any(cursors.values())
         if cursors_read == "inverted" or (cursors_read == "chronological" and sort == "desc"):
             cursors = {"before": cursors["after"], "after": cursors["before"]}
@@ -159,42 +185,62 @@ class StatefulBackend:
         if len(usable) != len(requests):
             raise BadRequest("requests: every request needs an agent_id string (even with validation off)")
         callback_url = body.get("callback_url")
-        return JsonReply(
-            self.sim.create_batch(usable, callback_url if isinstance(callback_url, str) else None).body
-        )
+        if not isinstance(callback_url, str):
+            # The real route stores `str(payload.callback_url)`: "None" for a batch without one.
+            callback_url = "None" if "callback-url-none-string" in self.quirks else None
+        polled = "batch-polling-off" not in self.quirks
+        return JsonReply(self.sim.create_batch(usable, callback_url, polled=polled).body)
 
     def _list_jobs(
         self, request: ParsedRequest, collection: Collection[JobRecord], *, batches: bool = False
     ) -> Reply:
         query = request.query
-        active = query.get("active") or request.operation.operation_id == "list_active_jobs"
-        shaped: list[str] = []
-        if batches and "batch-list-active-only" in self.quirks:
-            active = True
-            shaped.append("batch-list-active-only")
-        chronological = "job-cursors-chronological" in self.quirks
-        if chronological and (query.get("before") or query.get("after")):
-            shaped.append("job-cursors-chronological")
+        asked_active = bool(query.get("active")) or request.operation.operation_id == "list_active_jobs"
+        active_only = batches and "batch-list-active-only" in self.quirks and not asked_active
+        cursors_given = bool(query.get("before") or query.get("after"))
+        chronological = "job-cursors-chronological" in self.quirks and cursors_given
+        if "job-cursors-crossed-400" in self.quirks and self._crossed(query):
+            return error(
+                400, "'before' reference must be later than 'after' reference", "job-cursors-crossed-400"
+            )
         source = query.get("source_id")
-
-        def where(record: JobRecord) -> bool:
-            if active and record.status not in lifecycle.ACTIVE:
-                return False
-            return source is None or (record.body.get("metadata") or {}).get("source_id") == source
 
         def unknown(exc: UnknownCursor) -> None:
             raise BadRequest(f"Job with id {exc.value} not found")
 
-        filtered = where if (active or source is not None) else None
-        found = self._page(
-            request,
-            collection,
-            unknown=unknown,
-            where=filtered,
-            zero_is_unlimited=True,
-            cursors_read="chronological" if chronological else "documented",
-        )
+        def listing(active: bool, cursors: Cursors) -> list[JobRecord]:
+            def where(record: JobRecord) -> bool:
+                if active and record.status not in lifecycle.ACTIVE:
+                    return False
+                return source is None or (record.body.get("metadata") or {}).get("source_id") == source
+
+            filtered = where if (active or source is not None) else None
+            return self._page(
+                request,
+                collection,
+                unknown=unknown,
+                where=filtered,
+                zero_is_unlimited=True,
+                cursors_read=cursors,
+            )
+
+        cursors: Cursors = "chronological" if chronological else "documented"
+        found = listing(asked_active or active_only, cursors)
+        # A quirk is the server's deviation only where the answer differs from the documented one.
+        shaped = []
+        if active_only and listing(asked_active, cursors) != found:
+            shaped.append("batch-list-active-only")
+        if chronological and listing(asked_active or active_only, "documented") != found:
+            shaped.append("job-cursors-chronological")
         return JsonReply([record.body for record in found], quirks=tuple(shaped))
+
+    def _crossed(self, query: Mapping[str, Any]) -> bool:
+        """Both cursors name jobs and ``before``'s is the older: the real job manager refuses the window."""
+        before, after = (
+            self.sim.jobs.get(query.get("before") or ""),
+            self.sim.jobs.get(query.get("after") or ""),
+        )
+        return before is not None and after is not None and before.sort_key < after.sort_key
 
     def _batch_messages(self, request: ParsedRequest) -> Reply:
         batch = self._batch(request)
@@ -205,25 +251,42 @@ class StatefulBackend:
         def unknown(exc: UnknownCursor) -> None:
             raise NotFound(f"No message found with id '{exc.value}' in batch '{batch.id}'")
 
-        found = self._page(
-            request,
-            batch.messages,
-            unknown=unknown,
-            where=(lambda m: m.body["agent_id"] == agent) if agent is not None else None,
-        )
-        return JsonReply({"messages": [message.body for message in found]})
+        def listing(ignored: frozenset[str] = frozenset()) -> list[MessageRecord]:
+            return self._page(
+                request,
+                batch.messages,
+                unknown=unknown,
+                where=(lambda m: m.body["agent_id"] == agent) if agent is not None else None,
+                ignored=ignored,
+            )
+
+        shaped: tuple[str, ...] = ()
+        if request.query.get("before") and "batch-messages-before-ignored" in self.quirks:
+            found = listing(frozenset({"before"}))
+            try:
+                documented: list[MessageRecord] | None = listing()
+            except NotFound:
+                documented = None
+            shaped = ("batch-messages-before-ignored",) if documented != found else ()
+        else:
+            found = listing()
+        return JsonReply({"messages": [message.body for message in found]}, quirks=shaped)
 
     def _cancel_batch(self, request: ParsedRequest) -> Reply:
         record = self._batch(request)
-        if self.sim.cancel_job(record, set_completed_at=False):
-            return JsonReply(None)
-        if "batch-cancel-unguarded" in self.quirks and record.status != "cancelled":
+        shaped: tuple[str, ...] = ()
+        cancelled = self.sim.cancel_job(record, set_completed_at=False)
+        if not cancelled and "batch-cancel-unguarded" in self.quirks and record.status != "cancelled":
             # The real route writes the status with no transition check: a finished batch becomes
             # cancelled, keeping its completed_at, and no callback fires.
             record.status = "cancelled"  # past the lifecycle table, as the real route writes it
             record.updated_at = stamp(self.sim.now())
-            return JsonReply(None, quirks=("batch-cancel-unguarded",))
-        return JsonReply(None)
+            shaped = ("batch-cancel-unguarded",)
+        if record.unpolled:
+            # With polling off the server has no provider client to cancel the batch's provider
+            # request with (it stays running): 501, after storing the batch as cancelled, every time.
+            return error(501, "Batch job cancellation is not enabled", "batch-polling-off")
+        return JsonReply(None, quirks=shaped)
 
     def _delete_job(self, request: ParsedRequest) -> Reply:
         record = self._job(request)
@@ -262,17 +325,21 @@ class StatefulBackend:
                 return False
             return all(body.get(name) == value for name, value in wanted.items())
 
+        def listing(cursors: Cursors) -> list[RunRecord]:
+            return self._page(
+                request,
+                collection,
+                unknown=lambda _exc: None,  # the real server ignores an unknown runs cursor
+                where=where if (agents or statuses or wanted) else None,
+                order="desc" if active_route else None,
+                default_limit=100 if active_route else None,  # the deprecated route returns at most 100
+                cursors_read=cursors,
+            )
+
         inverted = "run-cursors-inverted" in self.quirks and not active_route
-        found = self._page(
-            request,
-            collection,
-            unknown=lambda _exc: None,  # the real server ignores an unknown runs cursor
-            where=where if (agents or statuses or wanted) else None,
-            order="desc" if active_route else None,
-            default_limit=100 if active_route else None,  # the deprecated route returns at most 100
-            cursors_read="inverted" if inverted else "documented",
-        )
-        shaped = ("run-cursors-inverted",) if inverted and (query.get("before") or query.get("after")) else ()
+        inverted = inverted and bool(query.get("before") or query.get("after"))
+        found = listing("inverted" if inverted else "documented")
+        shaped = ("run-cursors-inverted",) if inverted and listing("documented") != found else ()
         return JsonReply([run.body for run in found], quirks=shaped)
 
     def _delete_run(self, request: ParsedRequest) -> Reply:

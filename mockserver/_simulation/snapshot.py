@@ -59,7 +59,7 @@ def _job_json(job: JobRecord) -> dict[str, Any]:
             for index, (agent_id, user_text, outcome) in enumerate(job.items)
         ],
         "messages": [{"id": m.id, "seq": m.seq, "body": m.body} for m in job.message_list(item_ids)],
-    }
+    } | ({"unpolled": True} if job.unpolled else {})
 
 
 def snapshot(sim: Simulation) -> dict[str, Any]:
@@ -159,6 +159,7 @@ def _job(data: dict[str, Any]) -> JobRecord:
     for name in _RESTORED:
         if name in body:
             setattr(record, name, body[name])
+    record.unpolled = data.get("unpolled") is True and record.status == "running"
     record.answered = sum(bool(i["done"]) for i in data["items"])
     messages = [(m["id"], m["body"]) for m in sorted(data["messages"], key=lambda m: int(m["seq"]))]
     record.ran = bool(messages) or (bool(record.items) and record.status == "running")

@@ -120,7 +120,7 @@ def _build(config: Config, table: OperationTable) -> Parts:
         allow_hosts=config.callback_allow_hosts,
         journal_size=config.journal_size,
     )
-    callbacks = CallbackDispatcher(settings, sim.now)
+    callbacks = CallbackDispatcher(settings, sim.now, quirks)
     sim.observe(Event.FINISHED, callbacks.on_finished)
     stateful = StatefulBackend(
         sim,

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from mockserver._answers.backend import JsonReply
+from mockserver._contract.parsing import ParsedRequest
+from mockserver._contract.quirks import QuirkSet
 
 _UNKNOWN_ERROR = {"detail": "An unknown error occurred"}
 """The real server's body for any exception its handlers did not expect (``app.py:435-473``)."""
@@ -64,3 +66,26 @@ def naive_timestamps(reply: JsonReply) -> JsonReply:
     if body == reply.body:
         return reply
     return JsonReply(body, reply.status, reply.headers, (*reply.quirks, "naive-timestamps"))
+
+
+_ALWAYS_500 = {"delete_run": "run-delete-500", "cancel_job": "job-cancel-500"}
+
+
+def always_500(request: ParsedRequest, quirks: QuirkSet) -> JsonReply | None:
+    """The 500 a route that always fails on the real server answers, if its quirk is on; else None.
+    Stateless mode's seam (the stateful one also changes the record first, as the real route does)."""
+    operation = request.operation.operation_id
+    quirk = _ALWAYS_500.get(operation)
+    if quirk is None and operation == "list_messages_for_batch" and request.query.get("after"):
+        quirk = "batch-messages-after-500"
+    return unknown_error(quirk) if quirk is not None and quirk in quirks else None
+
+
+def none_string_callback(reply: JsonReply) -> JsonReply:
+    """A created batch without a callback URL, as the real route stores it: ``str(None)``."""
+    if not isinstance(reply.body, dict) or reply.body.get("callback_url") is not None:
+        return reply
+    return marked(
+        JsonReply(reply.body | {"callback_url": "None"}, reply.status, reply.headers, reply.quirks),
+        ["callback-url-none-string"],
+    )

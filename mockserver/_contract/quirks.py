@@ -24,6 +24,12 @@ class Quirk:
     """Where the real server does it, relative to the root of ``letta-ai/letta`` at the profile's commit."""
     breaks: str
     """What a client written against the documentation sees, and the usual fix."""
+    stateless: bool = False
+    """Whether ``--mode stateless`` answers with it too; the others need the simulation's records."""
+
+    @property
+    def modes(self) -> str:
+        return "stateful and stateless" if self.stateless else "stateful only"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,7 @@ QUIRKS: tuple[Quirk, ...] = (
         " letta/services/job_manager.py:129-133",
         "Python: subtracting them from the offset-aware created_at raises TypeError; JavaScript reads"
         " them as local time; parse a timestamp without an offset as UTC",
+        stateless=True,
     ),
     Quirk(
         "validation-detail-string",
@@ -51,6 +58,7 @@ QUIRKS: tuple[Quirk, ...] = (
         "letta/server/rest_api/app.py:477-532",
         'code that reads `e.body["detail"][0]["loc"]` raises TypeError; read the detail defensively'
         " (a list, or else a string) and log it whole",
+        stateless=True,
     ),
     Quirk(
         "batch-list-active-only",
@@ -77,6 +85,7 @@ QUIRKS: tuple[Quirk, ...] = (
         "letta/server/rest_api/routers/v1/messages.py:124-131; letta/services/job_manager.py:117-144",
         "code that tests `if batch.callback_url:` expects a callback that never comes, and sees a"
         ' callback_error on a batch that asked for none: treat "None" as no callback URL',
+        stateless=True,
     ),
     Quirk(
         "batch-messages-after-500",
@@ -86,6 +95,7 @@ QUIRKS: tuple[Quirk, ...] = (
         "the SDK's iteration fetches the second page with after=<last id>, retries, and raises"
         " InternalServerError; ask for every message at once (a large `limit`), or treat a 500 on a"
         " later page as the end of the data",
+        stateless=True,
     ),
     Quirk(
         "batch-messages-before-ignored",
@@ -100,12 +110,14 @@ QUIRKS: tuple[Quirk, ...] = (
         "DELETE /v1/runs/{run_id} always answers 500 (it calls a method that does not exist)",
         "letta/server/rest_api/routers/v1/runs.py:321",
         "deleting a run raises InternalServerError after the SDK's retries; do not rely on deleting runs",
+        stateless=True,
     ),
     Quirk(
         "job-cancel-500",
         "PATCH /v1/jobs/{job_id}/cancel cancels the job and then answers 500 (a bool returned as a Job)",
         "letta/server/rest_api/routers/v1/jobs.py:107-129",
         "the cancel raises InternalServerError although the job is cancelled; retrieve the job to see",
+        stateless=True,
     ),
     Quirk(
         "batch-cancel-unguarded",
@@ -232,8 +244,8 @@ class QuirkSet:
 def quirk_table() -> str:
     """The Markdown table of docs/profiles.md: every quirk, what it breaks, where, which profiles."""
     lines = [
-        "| quirk | the real server | what a client sees, and the usual fix | code | profiles |",
-        "|---|---|---|---|---|",
+        "| quirk | the real server | what a client sees, and the usual fix | code | modes | profiles |",
+        "|---|---|---|---|---|---|",
     ]
     for quirk in QUIRKS:
         cells = [
@@ -241,6 +253,7 @@ def quirk_table() -> str:
             quirk.description,
             quirk.breaks,
             f"`{quirk.code}`",
+            quirk.modes,
             ", ".join(f"`{p}`" for p in profiles_of(quirk.name)),
         ]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
@@ -255,6 +268,7 @@ def quirk_listing() -> str:
             quirk.name,
             f"  {quirk.description}",
             f"  code: {quirk.code}",
+            f"  modes: {quirk.modes}",
             f"  profiles: {', '.join(profiles_of(quirk.name)) or 'none'}",
         ]
     lines.append("")

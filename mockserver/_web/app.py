@@ -93,7 +93,7 @@ def _build(config: Config, table: OperationTable) -> Parts:
     operation_ids = tuple(table)
     if config.mode == "stateless":
         backend: Backend = StatelessBackend(
-            table, seed=config.seed, fixtures=fixtures, adversarial=config.responses == "fuzz"
+            table, seed=config.seed, fixtures=fixtures, adversarial=config.responses == "fuzz", quirks=quirks
         )
         control = Control(
             None, strict, faults=faults, journal=journal, operation_ids=operation_ids, quirks=quirks

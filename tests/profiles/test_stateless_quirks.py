@@ -91,7 +91,8 @@ def test_the_report_names_them_as_the_servers_deviations() -> None:
 def test_the_stateful_only_quirks_change_no_stateless_answer() -> None:
     """letta-oss less its stateless quirks answers byte for byte as contract: the rest do nothing there."""
     answers = []
-    for settings in ({}, {"profile": "letta-oss", "no_quirks": frozenset(STATELESS)}):
+    both: list[dict[str, object]] = [{}, {"profile": "letta-oss", "no_quirks": frozenset(STATELESS)}]
+    for settings in both:
         with (
             InProcessMock(mode="stateless", seed=7, **settings) as mock,
             mock.http_client(headers=HEADERS) as http,

@@ -91,14 +91,13 @@ def test_the_report_names_them_as_the_servers_deviations() -> None:
 def test_the_stateful_only_quirks_change_no_stateless_answer() -> None:
     """letta-oss less its stateless quirks answers byte for byte as contract: the rest do nothing there."""
     answers = []
-    both: list[dict[str, object]] = [{}, {"profile": "letta-oss", "no_quirks": frozenset(STATELESS)}]
-    for settings in both:
+    for profile, off in (("contract", frozenset[str]()), ("letta-oss", frozenset(STATELESS))):
         with (
-            InProcessMock(mode="stateless", seed=7, **settings) as mock,
+            InProcessMock(mode="stateless", seed=7, profile=profile, no_quirks=off) as mock,
             mock.http_client(headers=HEADERS) as http,
         ):
             assert mock.profile()["quirks"] == {
-                name: bool(settings) and name in STATEFUL_ONLY for name in (q.name for q in QUIRKS)
+                q.name: profile == "letta-oss" and q.name in STATEFUL_ONLY for q in QUIRKS
             }
             answers.append(
                 [(r.status_code, r.content) for r in (http.request(m, p, **k) for m, p, k in REQUESTS)]

@@ -15,6 +15,8 @@ import pytest
 from callbacks.support import Receiver
 from letta_client import BadRequestError, InternalServerError
 
+from mockserver._running.inprocess import InProcessMock
+
 AGENT = "agent-00000000-0000-4000-8000-000000000001"
 BOTH = pytest.mark.parametrize(
     "letta_mock_profile",
@@ -182,3 +184,35 @@ def test_batch_messages_ignore_before_under_letta_oss(letta_mock: Any, letta_moc
         return
     assert page == every[:2]  # the head again: `before` did nothing
     assert quirks_of(letta_mock, "list_messages_for_batch") == {"batch-messages-before-ignored"}
+
+
+def test_a_cursor_quirk_marks_only_the_answers_it_changed() -> None:
+    """A quirk is the server's deviation where the answer differs from the documented one, not
+    wherever the quirk's route is asked (the report would cry wolf on every list)."""
+    with (
+        InProcessMock(profile="letta-oss", clock="manual") as mock,
+        mock.http_client(headers={"Authorization": "Bearer letta-mock"}) as http,
+    ):
+        made = []
+        for n in range(4):
+            made.append(
+                http.post("/v1/messages/batches", json={"requests": [{"agent_id": AGENT, "input": f"#{n}"}]})
+            )
+            mock.advance(0.01)
+        ids = [reply.json()["id"] for reply in made]
+        for _ in range(2):
+            mock.seed_run(agent_id=AGENT)
+            mock.advance(0.01)
+        since = mock.last_request_seq()
+        # Oldest first, everything after the oldest: both readings of `after` agree.
+        agree = http.get("/v1/messages/batches", params={"order": "asc", "after": ids[0]})
+        assert [b["id"] for b in agree.json()] == ids[1:]
+        # An unknown runs cursor is ignored either way.
+        http.get("/v1/runs/", params={"after": "run-00000000-0000-4000-8000-000000000000"})
+        cursor_quirks = {"job-cursors-chronological", "run-cursors-inverted"}
+        assert not cursor_quirks & {d["quirk"] for d in mock.report(since=since)["deviations"]}
+        # Newest first, after the oldest: documented, the older ones (none); the real server, the newer.
+        differ = http.get("/v1/messages/batches", params={"after": ids[0]})
+        assert [b["id"] for b in differ.json()] == ids[:0:-1]
+        shaped = [d["quirk"] for d in mock.report(since=since)["deviations"]]
+    assert "job-cursors-chronological" in shaped

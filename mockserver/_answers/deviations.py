@@ -6,12 +6,13 @@ deviation rather than the client's violation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mockserver._answers.backend import JsonReply
 from mockserver._contract.parsing import ParsedRequest
 from mockserver._contract.quirks import QuirkSet
+from mockserver._simulation.jobs import JobRecord
 
 _UNKNOWN_ERROR = {"detail": "An unknown error occurred"}
 """The real server's body for any exception its handlers did not expect (``app.py:435-473``)."""
@@ -89,3 +90,26 @@ def none_string_callback(reply: JsonReply) -> JsonReply:
         JsonReply(reply.body | {"callback_url": "None"}, reply.status, reply.headers, reply.quirks),
         ["callback-url-none-string"],
     )
+
+
+_SHOWS_BATCHES = frozenset({"create_batch", "retrieve_batch", "list_batches", "retrieve_job", "delete_job"})
+"""The operations whose answers are batch records (the jobs routes answer a batch's id too)."""
+
+
+def batch_deviations(jobs: Mapping[str, JobRecord], request: ParsedRequest, reply: JsonReply) -> JsonReply:
+    """Mark an answer showing a batch that a quirk shaped when it was created: one that no
+    poller finishes, one whose callback_url is the string "None" (and its callback_error)."""
+    operation = request.operation.operation_id
+    if operation == "list_messages_for_batch":
+        found = jobs.get(request.path["batch_id"])
+        return marked(reply, ["batch-polling-off"] if found is not None and found.unpolled else [])
+    if operation not in _SHOWS_BATCHES:
+        return reply
+    shaped = []
+    for body in records_in(reply.body):
+        found = jobs.get(body.get("id"))  # type: ignore[arg-type]
+        if found is not None and found.unpolled:
+            shaped.append("batch-polling-off")
+        if body.get("callback_url") == "None" and found is not None and found.job_type == "batch":
+            shaped.append("callback-url-none-string")
+    return marked(reply, shaped)

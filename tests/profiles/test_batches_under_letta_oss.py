@@ -216,3 +216,22 @@ def test_a_cursor_quirk_marks_only_the_answers_it_changed() -> None:
         assert [b["id"] for b in differ.json()] == ids[:0:-1]
         shaped = [d["quirk"] for d in mock.report(since=since)["deviations"]]
     assert "job-cursors-chronological" in shaped
+
+
+def test_a_snapshot_keeps_a_batch_no_poller_finishes() -> None:
+    headers = {"Authorization": "Bearer letta-mock"}
+    with (
+        InProcessMock(profile="letta-oss", clock="manual") as mock,
+        mock.http_client(headers=headers) as http,
+    ):
+        made = http.post(
+            "/v1/messages/batches", json={"requests": [{"agent_id": AGENT, "input": "hi"}]}
+        ).json()
+        state = mock.snapshot()
+    with InProcessMock(clock="manual") as mock, mock.http_client(headers=headers) as http:
+        mock.restore(state)  # into a contract server: the stored batch still has no poller
+        mock.advance(3600)
+        assert http.get(f"/v1/messages/batches/{made['id']}").json()["status"] == "running"
+        mock.add_scenario({"batch_id": made["id"]}, status="completed")
+        mock.advance(0)
+        assert http.get(f"/v1/messages/batches/{made['id']}").json()["status"] == "completed"

@@ -6,9 +6,13 @@ deviation rather than the client's violation.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mockserver._answers.backend import JsonReply
+from mockserver._contract.parsing import ParsedRequest
+from mockserver._contract.quirks import QuirkSet
+from mockserver._simulation.jobs import JobRecord
 
 _UNKNOWN_ERROR = {"detail": "An unknown error occurred"}
 """The real server's body for any exception its handlers did not expect (``app.py:435-473``)."""
@@ -16,6 +20,26 @@ _UNKNOWN_ERROR = {"detail": "An unknown error occurred"}
 
 def unknown_error(quirk: str) -> JsonReply:
     return JsonReply(_UNKNOWN_ERROR, 500, quirks=(quirk,))
+
+
+def error(status: int, detail: str, quirk: str) -> JsonReply:
+    """An error the real server gives where the documentation promises none, as its handlers render it."""
+    return JsonReply({"detail": detail}, status, quirks=(quirk,))
+
+
+def marked(reply: JsonReply, quirks: Iterable[str]) -> JsonReply:
+    """``reply`` with ``quirks`` added to those that shaped it."""
+    added = tuple(dict.fromkeys(quirk for quirk in quirks if quirk not in reply.quirks))
+    return JsonReply(reply.body, reply.status, reply.headers, (*reply.quirks, *added)) if added else reply
+
+
+def records_in(body: Any) -> list[dict[str, Any]]:
+    """The records an answer shows: the record itself, or those of a list."""
+    if isinstance(body, dict):
+        return [body]
+    if isinstance(body, list):
+        return [item for item in body if isinstance(item, dict)]
+    return []
 
 
 _NAIVE_FIELDS = ("completed_at", "callback_sent_at")
@@ -32,8 +56,60 @@ def _naive(body: Any) -> Any:
     return body
 
 
+def naive_fields(body: Any) -> Any:
+    """``body`` (a record, a list of them, a callback payload) with naive completed_at and
+    callback_sent_at: the fields the real server keeps in ``timestamp without time zone`` columns."""
+    return _naive(body)
+
+
 def naive_timestamps(reply: JsonReply) -> JsonReply:
     body = _naive(reply.body)
     if body == reply.body:
         return reply
     return JsonReply(body, reply.status, reply.headers, (*reply.quirks, "naive-timestamps"))
+
+
+_ALWAYS_500 = {"delete_run": "run-delete-500", "cancel_job": "job-cancel-500"}
+
+
+def always_500(request: ParsedRequest, quirks: QuirkSet) -> JsonReply | None:
+    """The 500 a route that always fails on the real server answers, if its quirk is on; else None.
+    Stateless mode's seam (the stateful one also changes the record first, as the real route does)."""
+    operation = request.operation.operation_id
+    quirk = _ALWAYS_500.get(operation)
+    if quirk is None and operation == "list_messages_for_batch" and request.query.get("after"):
+        quirk = "batch-messages-after-500"
+    return unknown_error(quirk) if quirk is not None and quirk in quirks else None
+
+
+def none_string_callback(reply: JsonReply) -> JsonReply:
+    """A created batch without a callback URL, as the real route stores it: ``str(None)``."""
+    if not isinstance(reply.body, dict) or reply.body.get("callback_url") is not None:
+        return reply
+    return marked(
+        JsonReply(reply.body | {"callback_url": "None"}, reply.status, reply.headers, reply.quirks),
+        ["callback-url-none-string"],
+    )
+
+
+_SHOWS_BATCHES = frozenset({"create_batch", "retrieve_batch", "list_batches", "retrieve_job", "delete_job"})
+"""The operations whose answers are batch records (the jobs routes answer a batch's id too)."""
+
+
+def batch_deviations(jobs: Mapping[str, JobRecord], request: ParsedRequest, reply: JsonReply) -> JsonReply:
+    """Mark an answer showing a batch that a quirk shaped when it was created: one that no
+    poller finishes, one whose callback_url is the string "None" (and its callback_error)."""
+    operation = request.operation.operation_id
+    if operation == "list_messages_for_batch":
+        found = jobs.get(request.path["batch_id"])
+        return marked(reply, ["batch-polling-off"] if found is not None and found.unpolled else [])
+    if operation not in _SHOWS_BATCHES:
+        return reply
+    shaped = []
+    for body in records_in(reply.body):
+        found = jobs.get(body.get("id"))  # type: ignore[arg-type]
+        if found is not None and found.unpolled:
+            shaped.append("batch-polling-off")
+        if body.get("callback_url") == "None" and found is not None and found.job_type == "batch":
+            shaped.append("callback-url-none-string")
+    return marked(reply, shaped)

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Literal, TypeVar
+from typing import Any
 
+from mockserver._answers import lists
 from mockserver._answers import sse as _sse
 from mockserver._answers.backend import JsonReply, Reply, StreamReply
-from mockserver._answers.deviations import naive_timestamps, unknown_error
+from mockserver._answers.deviations import batch_deviations, error, naive_timestamps, unknown_error
 from mockserver._contract.errors import BadRequest, Gone, NotFound
 from mockserver._contract.generate import prefixed_id
 from mockserver._contract.parsing import ParsedRequest, batch_requests
 from mockserver._contract.quirks import QuirkSet
-from mockserver._simulation import lifecycle
-from mockserver._simulation.index import Collection, Keyed, Order, UnknownCursor
+from mockserver._simulation.index import UnknownCursor
 from mockserver._simulation.lifecycle import RecordKind
 from mockserver._simulation.observers import Event
 from mockserver._simulation.records import JobRecord, RunRecord, date_stamp, stamp, usage_of
@@ -28,24 +28,6 @@ from mockserver._simulation.simulation import Simulation
 STREAM_EXPIRY_SECONDS = 3 * 60 * 60
 _PING_SEQ = 1
 """The ``seq_id`` of the ping a background run's stream opens with: its first stored chunk."""
-R = TypeVar("R", bound=Keyed)
-Cursors = Literal["documented", "inverted", "chronological"]
-"""How a list reads ``before``/``after``: ``documented`` (in the sort order, nearest the cursor),
-``inverted`` (each means the other, as the real runs list does) or ``chronological`` (``before``
-older, ``after`` newer, as the real jobs list does); the last two keep the head of the sort order."""
-
-
-def _ordering(request: ParsedRequest) -> str:
-    """The sort order, with the deprecated ``ascending`` flag applied as each route family does."""
-    query, provided = request.query, request.provided
-    order = str(query.get("order", "desc"))
-    if request.operation.operation_id == "list_runs" and query.get("ascending"):
-        return "asc"  # runs: `ascending=true` forces ascending; false cannot force descending
-    if request.operation.path.startswith("/v1/jobs") and "ascending" in provided and not query["ascending"]:
-        return "desc"  # jobs: `ascending=false` forces descending; true leaves `order` alone
-    if request.operation.operation_id == "list_active_jobs":
-        return "asc" if query.get("ascending", True) else "desc"
-    return order
 
 
 class StatefulBackend:
@@ -66,12 +48,14 @@ class StatefulBackend:
         sim.observe(Event.CHANGED, self._wake_streams)
         self._handlers: Mapping[str, Callable[[ParsedRequest], Reply]] = {
             "create_batch": self._create_batch,
-            "list_batches": lambda r: self._list_jobs(r, self.sim.batches, batches=True),
+            "list_batches": lambda r: lists.list_jobs(
+                self.sim, self.quirks, r, self.sim.batches, batches=True
+            ),
             "retrieve_batch": lambda r: JsonReply(self._batch(r).body),
-            "list_messages_for_batch": self._batch_messages,
+            "list_messages_for_batch": lambda r: lists.batch_messages(self._batch(r), self.quirks, r),
             "cancel_batch": self._cancel_batch,
-            "list_runs": self._list_runs,
-            "list_active_runs": self._list_runs,
+            "list_runs": lambda r: lists.list_runs(sim, self.quirks, r),
+            "list_active_runs": lambda r: lists.list_runs(sim, self.quirks, r),
             "retrieve_run": lambda r: JsonReply(self._run(r).body),
             "delete_run": self._delete_run,
             "list_messages_for_run": self._run_messages,
@@ -80,8 +64,8 @@ class StatefulBackend:
             "list_steps_for_run": self._steps,
             "retrieve_trace_for_run": self._trace,
             "retrieve_stream_for_run": self._stream,
-            "list_jobs": lambda r: self._list_jobs(r, self.sim.plain_jobs),
-            "list_active_jobs": lambda r: self._list_jobs(r, self.sim.plain_jobs),
+            "list_jobs": lambda r: lists.list_jobs(sim, self.quirks, r, sim.plain_jobs),
+            "list_active_jobs": lambda r: lists.list_jobs(sim, self.quirks, r, sim.plain_jobs),
             "retrieve_job": lambda r: JsonReply(self._job(r).body),
             "delete_job": self._delete_job,
             "cancel_job": self._cancel_job,
@@ -89,9 +73,11 @@ class StatefulBackend:
 
     async def handle(self, request: ParsedRequest) -> Reply:
         reply = self._handlers[request.operation.operation_id](request)
-        if "naive-timestamps" in self.quirks and isinstance(reply, JsonReply):
-            return naive_timestamps(reply)
-        return reply
+        if not isinstance(reply, JsonReply):
+            return reply
+        if "naive-timestamps" in self.quirks:
+            reply = naive_timestamps(reply)
+        return batch_deviations(self.sim.jobs, request, reply)
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -118,37 +104,6 @@ class StatefulBackend:
             return ""
         return f" (evicted by the mock's retention limit, --max-records {self.sim.max_records})"
 
-    @staticmethod
-    def _page(
-        request: ParsedRequest,
-        collection: Collection[R],
-        *,
-        unknown: Callable[[UnknownCursor], None],
-        where: Callable[[R], bool] | None = None,
-        zero_is_unlimited: bool = False,
-        order: str | None = None,
-        default_limit: int | None = None,
-        cursors_read: Cursors = "documented",
-    ) -> list[R]:
-        query = request.query
-        limit = query.get("limit", default_limit)
-        if limit == 0 and zero_is_unlimited:
-            limit = None
-        sort: Order = "asc" if (order or _ordering(request)) == "asc" else "desc"
-        # An empty cursor is no cursor (the real managers test them with `if before:`).
-        cursors = {"before": query.get("before") or None, "after": query.get("after") or None}
-        head = cursors_read != "documented" and any(cursors.values())
-        if cursors_read == "inverted" or (cursors_read == "chronological" and sort == "desc"):
-            cursors = {"before": cursors["after"], "after": cursors["before"]}
-        while True:
-            try:
-                found = collection.page(order=sort, limit=None if head else limit, where=where, **cursors)
-                # The real managers filter by the cursor and keep the first `limit` rows of the order.
-                return found[:limit] if head and limit is not None else found
-            except UnknownCursor as exc:
-                unknown(exc)  # raises, or lets the cursor be ignored
-                cursors[exc.name] = None
-
     # -- batches and jobs ------------------------------------------------------------------
 
     def _create_batch(self, request: ParsedRequest) -> Reply:
@@ -159,71 +114,27 @@ class StatefulBackend:
         if len(usable) != len(requests):
             raise BadRequest("requests: every request needs an agent_id string (even with validation off)")
         callback_url = body.get("callback_url")
-        return JsonReply(
-            self.sim.create_batch(usable, callback_url if isinstance(callback_url, str) else None).body
-        )
-
-    def _list_jobs(
-        self, request: ParsedRequest, collection: Collection[JobRecord], *, batches: bool = False
-    ) -> Reply:
-        query = request.query
-        active = query.get("active") or request.operation.operation_id == "list_active_jobs"
-        shaped: list[str] = []
-        if batches and "batch-list-active-only" in self.quirks:
-            active = True
-            shaped.append("batch-list-active-only")
-        chronological = "job-cursors-chronological" in self.quirks
-        if chronological and (query.get("before") or query.get("after")):
-            shaped.append("job-cursors-chronological")
-        source = query.get("source_id")
-
-        def where(record: JobRecord) -> bool:
-            if active and record.status not in lifecycle.ACTIVE:
-                return False
-            return source is None or (record.body.get("metadata") or {}).get("source_id") == source
-
-        def unknown(exc: UnknownCursor) -> None:
-            raise BadRequest(f"Job with id {exc.value} not found")
-
-        filtered = where if (active or source is not None) else None
-        found = self._page(
-            request,
-            collection,
-            unknown=unknown,
-            where=filtered,
-            zero_is_unlimited=True,
-            cursors_read="chronological" if chronological else "documented",
-        )
-        return JsonReply([record.body for record in found], quirks=tuple(shaped))
-
-    def _batch_messages(self, request: ParsedRequest) -> Reply:
-        batch = self._batch(request)
-        if request.query.get("after") and "batch-messages-after-500" in self.quirks:
-            return unknown_error("batch-messages-after-500")
-        agent = request.query.get("agent_id")
-
-        def unknown(exc: UnknownCursor) -> None:
-            raise NotFound(f"No message found with id '{exc.value}' in batch '{batch.id}'")
-
-        found = self._page(
-            request,
-            batch.messages,
-            unknown=unknown,
-            where=(lambda m: m.body["agent_id"] == agent) if agent is not None else None,
-        )
-        return JsonReply({"messages": [message.body for message in found]})
+        if not isinstance(callback_url, str):
+            # The real route stores `str(payload.callback_url)`: "None" for a batch without one.
+            callback_url = "None" if "callback-url-none-string" in self.quirks else None
+        polled = "batch-polling-off" not in self.quirks
+        return JsonReply(self.sim.create_batch(usable, callback_url, polled=polled).body)
 
     def _cancel_batch(self, request: ParsedRequest) -> Reply:
         record = self._batch(request)
-        if self.sim.cancel_job(record, set_completed_at=False):
-            return JsonReply(None)
-        if "batch-cancel-unguarded" in self.quirks and record.status != "cancelled":
+        shaped: tuple[str, ...] = ()
+        cancelled = self.sim.cancel_job(record, set_completed_at=False)
+        if not cancelled and "batch-cancel-unguarded" in self.quirks and record.status != "cancelled":
             # The real route writes the status with no transition check: a finished batch becomes
             # cancelled, keeping its completed_at, and no callback fires.
             record.status = "cancelled"  # past the lifecycle table, as the real route writes it
             record.updated_at = stamp(self.sim.now())
-            return JsonReply(None, quirks=("batch-cancel-unguarded",))
-        return JsonReply(None)
+            shaped = ("batch-cancel-unguarded",)
+        if record.unpolled:
+            # With polling off the server has no provider client to cancel the batch's provider
+            # request with (it stays running): 501, after storing the batch as cancelled, every time.
+            return error(501, "Batch job cancellation is not enabled", "batch-polling-off")
+        return JsonReply(None, quirks=shaped)
 
     def _delete_job(self, request: ParsedRequest) -> Reply:
         record = self._job(request)
@@ -239,42 +150,6 @@ class StatefulBackend:
 
     # -- runs ------------------------------------------------------------------------------
 
-    def _list_runs(self, request: ParsedRequest) -> Reply:
-        query = request.query
-        active_route = request.operation.operation_id == "list_active_runs"
-        agent = query.get("agent_id")
-        collection = self.sim.runs if agent is None else self.sim.runs_by_agent.get(agent, Collection())
-        agents = set(query.get("agent_ids") or ()) if agent is None else set()
-        statuses = query.get("statuses")
-        if active_route or (query.get("active") and not statuses):
-            statuses = list(lifecycle.ACTIVE)
-        wanted = {
-            name: query[name]
-            for name in ("background", "stop_reason", "conversation_id")
-            if query.get(name) is not None
-        }
-
-        def where(run: RunRecord) -> bool:
-            body = run.body
-            if agents and body["agent_id"] not in agents:
-                return False
-            if statuses and body["status"] not in statuses:
-                return False
-            return all(body.get(name) == value for name, value in wanted.items())
-
-        inverted = "run-cursors-inverted" in self.quirks and not active_route
-        found = self._page(
-            request,
-            collection,
-            unknown=lambda _exc: None,  # the real server ignores an unknown runs cursor
-            where=where if (agents or statuses or wanted) else None,
-            order="desc" if active_route else None,
-            default_limit=100 if active_route else None,  # the deprecated route returns at most 100
-            cursors_read="inverted" if inverted else "documented",
-        )
-        shaped = ("run-cursors-inverted",) if inverted and (query.get("before") or query.get("after")) else ()
-        return JsonReply([run.body for run in found], quirks=shaped)
-
     def _delete_run(self, request: ParsedRequest) -> Reply:
         if "run-delete-500" in self.quirks:
             # The real route fails on a method that does not exist before it looks anything up.
@@ -288,7 +163,7 @@ class StatefulBackend:
         def unknown(exc: UnknownCursor) -> None:
             raise NotFound(f"No message found with id '{exc.value}' for run '{run.id}'")
 
-        found = self._page(request, run.messages, unknown=unknown)
+        found = lists.page(request, run.messages, unknown=unknown)
         return JsonReply([message.body for message in found])
 
     def _steps(self, request: ParsedRequest) -> Reply:
@@ -297,7 +172,7 @@ class StatefulBackend:
         def unknown(exc: UnknownCursor) -> None:
             raise NotFound(f"No Step found with id {exc.value}")
 
-        found = self._page(request, run.steps, unknown=unknown)
+        found = lists.page(request, run.steps, unknown=unknown)
         return JsonReply([step.body for step in found])
 
     def _usage(self, request: ParsedRequest) -> Reply:

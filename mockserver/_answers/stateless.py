@@ -20,10 +20,12 @@ from mockserver._answers import sse as _sse
 from mockserver._answers.adversarial import AdversarialGenerator
 from mockserver._answers.backend import JsonReply, Reply, StreamReply
 from mockserver._answers.compat import simulated
+from mockserver._answers.deviations import always_500, naive_timestamps, none_string_callback
 from mockserver._answers.paging import page_by_query
 from mockserver._answers.realistic import make_consistent, status_of
 from mockserver._contract.generate import ANCHOR, DataGenerator, prefixed_id
 from mockserver._contract.parsing import ParsedRequest
+from mockserver._contract.quirks import QuirkSet
 from mockserver._contract.spec import Operation, OperationTable
 from mockserver._simulation import lifecycle
 
@@ -87,8 +89,10 @@ class StatelessBackend:
         seed: int = 0,
         fixtures: Mapping[str, Any] | None = None,
         adversarial: bool = False,
+        quirks: QuirkSet | None = None,
     ) -> None:
         self._table = table
+        self.quirks = quirks if quirks is not None else QuirkSet()
         self._seed = seed
         # `--responses fuzz`: the corners of the contract instead of realistic data.
         self._generator = AdversarialGenerator(table) if adversarial else DataGenerator(table)
@@ -110,6 +114,19 @@ class StatelessBackend:
         }
 
     async def handle(self, request: ParsedRequest) -> Reply:
+        failed = always_500(request, self.quirks)
+        if failed is not None:
+            return failed
+        reply = self._answer(request)
+        if not isinstance(reply, JsonReply):
+            return reply
+        if "naive-timestamps" in self.quirks:
+            reply = naive_timestamps(reply)
+        if request.operation.operation_id == "create_batch" and "callback-url-none-string" in self.quirks:
+            reply = none_string_callback(reply)
+        return reply
+
+    def _answer(self, request: ParsedRequest) -> Reply:
         op = request.operation
         if op.operation_id == "retrieve_stream_for_run":
             return StreamReply(self._stream(request))

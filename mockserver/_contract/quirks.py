@@ -24,6 +24,12 @@ class Quirk:
     """Where the real server does it, relative to the root of ``letta-ai/letta`` at the profile's commit."""
     breaks: str
     """What a client written against the documentation sees, and the usual fix."""
+    stateless: bool = False
+    """Whether ``--mode stateless`` answers with it too; the others need the simulation's records."""
+
+    @property
+    def modes(self) -> str:
+        return "stateful and stateless" if self.stateless else "stateful only"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +44,12 @@ QUIRKS: tuple[Quirk, ...] = (
     Quirk(
         "naive-timestamps",
         "completed_at and callback_sent_at of jobs, batches and runs carry no UTC offset"
-        " (timestamp without time zone columns)",
-        "alembic/versions/567e9fe06270_*.py:29,36; alembic/versions/3c683a662c82_*.py:35",
+        " (timestamp without time zone columns), nor does a callback payload's completed_at",
+        "alembic/versions/567e9fe06270_*.py:29,36; alembic/versions/3c683a662c82_*.py:35;"
+        " letta/services/job_manager.py:129-133",
         "Python: subtracting them from the offset-aware created_at raises TypeError; JavaScript reads"
         " them as local time; parse a timestamp without an offset as UTC",
+        stateless=True,
     ),
     Quirk(
         "validation-detail-string",
@@ -50,12 +58,34 @@ QUIRKS: tuple[Quirk, ...] = (
         "letta/server/rest_api/app.py:477-532",
         'code that reads `e.body["detail"][0]["loc"]` raises TypeError; read the detail defensively'
         " (a list, or else a string) and log it whole",
+        stateless=True,
     ),
     Quirk(
         "batch-list-active-only",
         "GET /v1/messages/batches lists only created and running batches",
         "letta/server/rest_api/routers/v1/messages.py:194-202",
         "code that lists batches to find finished ones never sees them; retrieve each batch by id",
+    ),
+    Quirk(
+        "batch-polling-off",
+        "with batch polling off (the server's default) a new batch is running at once and never"
+        " finishes: its items stay unanswered and no callback is sent; cancelling it stores cancelled"
+        ' and answers 501 {"detail":"Batch job cancellation is not enabled"}. In the mock a scenario'
+        " naming the batch (batch_id, or next_batches before it is created) stands in for the poller"
+        " and finishes it as scripted",
+        "letta/settings.py:419; letta/server/rest_api/routers/v1/messages.py:120-131,245-272",
+        "a client waiting for a batch to finish waits forever: give every wait a deadline, and expect"
+        " the cancel after it to answer 501 although the batch is cancelled",
+    ),
+    Quirk(
+        "callback-url-none-string",
+        'a batch created without callback_url stores and returns callback_url "None"; when it'
+        ' finishes, its callback_error is "Failed to dispatch callback for job <id> to None: Request'
+        " URL is missing an 'http://' or 'https://' protocol.\"",
+        "letta/server/rest_api/routers/v1/messages.py:124-131; letta/services/job_manager.py:117-144",
+        "code that tests `if batch.callback_url:` expects a callback that never comes, and sees a"
+        ' callback_error on a batch that asked for none: treat "None" as no callback URL',
+        stateless=True,
     ),
     Quirk(
         "batch-messages-after-500",
@@ -65,18 +95,29 @@ QUIRKS: tuple[Quirk, ...] = (
         "the SDK's iteration fetches the second page with after=<last id>, retries, and raises"
         " InternalServerError; ask for every message at once (a large `limit`), or treat a 500 on a"
         " later page as the end of the data",
+        stateless=True,
+    ),
+    Quirk(
+        "batch-messages-before-ignored",
+        "GET /v1/messages/batches/{batch_id}/messages ignores `before`: the page starts at the head"
+        " of the sort order, and an unknown `before` is no error",
+        "letta/server/rest_api/routers/v1/messages.py:234-240",
+        "paging backwards with before=<first id> gets the same page again: page forwards only (or ask"
+        " for every message at once)",
     ),
     Quirk(
         "run-delete-500",
         "DELETE /v1/runs/{run_id} always answers 500 (it calls a method that does not exist)",
         "letta/server/rest_api/routers/v1/runs.py:321",
         "deleting a run raises InternalServerError after the SDK's retries; do not rely on deleting runs",
+        stateless=True,
     ),
     Quirk(
         "job-cancel-500",
         "PATCH /v1/jobs/{job_id}/cancel cancels the job and then answers 500 (a bool returned as a Job)",
         "letta/server/rest_api/routers/v1/jobs.py:107-129",
         "the cancel raises InternalServerError although the job is cancelled; retrieve the job to see",
+        stateless=True,
     ),
     Quirk(
         "batch-cancel-unguarded",
@@ -106,6 +147,14 @@ QUIRKS: tuple[Quirk, ...] = (
         "letta/services/job_manager.py:243-298",
         "with the default order=desc the SDK's auto-paging (after=<last id>) sees the first page again,"
         " one fewer each time, and never older batches: page with order=asc, or stop on a repeated id",
+    ),
+    Quirk(
+        "job-cursors-crossed-400",
+        "GET /v1/messages/batches and /v1/jobs/ with both cursors, `before` naming an older record than"
+        """ `after`, answer 400 {"detail":"'before' reference must be later than 'after' reference"}""",
+        "letta/services/job_manager.py:259-264",
+        "a window asked for in the sort order's terms (after the newer, before the older, as order=desc"
+        " reads) raises BadRequestError instead of giving a page: before is always the newer bound",
     ),
 )
 
@@ -195,8 +244,8 @@ class QuirkSet:
 def quirk_table() -> str:
     """The Markdown table of docs/profiles.md: every quirk, what it breaks, where, which profiles."""
     lines = [
-        "| quirk | the real server | what a client sees, and the usual fix | code | profiles |",
-        "|---|---|---|---|---|",
+        "| quirk | the real server | what a client sees, and the usual fix | code | modes | profiles |",
+        "|---|---|---|---|---|---|",
     ]
     for quirk in QUIRKS:
         cells = [
@@ -204,6 +253,7 @@ def quirk_table() -> str:
             quirk.description,
             quirk.breaks,
             f"`{quirk.code}`",
+            quirk.modes,
             ", ".join(f"`{p}`" for p in profiles_of(quirk.name)),
         ]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
@@ -218,6 +268,7 @@ def quirk_listing() -> str:
             quirk.name,
             f"  {quirk.description}",
             f"  code: {quirk.code}",
+            f"  modes: {quirk.modes}",
             f"  profiles: {', '.join(profiles_of(quirk.name)) or 'none'}",
         ]
     lines.append("")

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from mockserver._answers.deviations import naive_fields
+from mockserver._contract.quirks import QuirkSet
 from mockserver._simulation.records import JobRecord, RunRecord, stamp, usage_of
 
 # Which terminal statuses send a callback: jobs and batches on completion or failure (a
@@ -84,9 +86,12 @@ def payload_for(kind: str, record: JobRecord | RunRecord) -> dict[str, Any]:
 
 
 class CallbackDispatcher:
-    def __init__(self, settings: CallbackSettings, now: Callable[[], float]) -> None:
+    def __init__(
+        self, settings: CallbackSettings, now: Callable[[], float], quirks: QuirkSet | None = None
+    ) -> None:
         self.settings = settings
         self._now = now
+        self.quirks = quirks if quirks is not None else QuirkSet()
         self.journal: deque[dict[str, Any]] = deque(maxlen=settings.journal_size)
         self._queue: asyncio.Queue[_Delivery] | None = None
         self._workers: list[asyncio.Task[None]] = []
@@ -103,7 +108,11 @@ class CallbackDispatcher:
         url = record.body.get("callback_url")
         if not url or record.body["status"] not in _SENDS.get(kind, frozenset()):
             return
-        delivery = _Delivery(kind, record, str(url), payload_for(kind, record), generation=self._generation)
+        payload = payload_for(kind, record)
+        if "naive-timestamps" in self.quirks:
+            # The real server sends a fresh naive `utcnow().isoformat()`, as its columns hold them.
+            payload = naive_fields(payload)
+        delivery = _Delivery(kind, record, str(url), payload, generation=self._generation)
         if self._captured is not None:
             self._captured.append(delivery)
         refusal = self._refusal(delivery.url)

@@ -88,6 +88,11 @@ def _request_lines(entry: dict[str, Any], width: int, full: bool) -> list[str]:
         source = " (in an override's answer)" if violation.get("source") == "override" else ""
         where = _pointer(violation.get("loc", []))
         lines.append(_printable(f"       ! contract violation{source} at {where}: {violation['msg']}"))
+    for quirk in entry.get("deviations", ()):
+        # The profile's doing: what the real server answers, not a mistake of the client's.
+        lines.append(
+            _printable(f"       ~ server deviation: answered with quirk {quirk} (the real server's way)")
+        )
     if full and entry["body"]:
         lines.append("       body: " + _body(entry["body"]))
     if full and entry.get("response_body"):  # journaled up to 4 KiB
@@ -131,16 +136,19 @@ def _count(n: int, noun: str) -> str:
 
 
 def render(traffic: Traffic, url: str, *, full: bool) -> str:
-    """The report section: one line per request (violations under it), then one per callback attempt.
+    """The report section: one line per request (violations and the profile's deviations under it),
+    then one per callback attempt.
 
     ``full`` adds request and response bodies and callback payloads, each cut at ``BODY_SHOWN`` characters.
     Headers are never shown: they carry the API key and the control token into CI logs.
     """
     requests, callbacks = traffic.requests, traffic.callbacks
     violations = sum(len(entry["violations"]) for entry in requests)
+    deviations = sum(len(entry.get("deviations", ())) for entry in requests)
     count = len(requests) + traffic.lost
+    shaped = f", {_count(deviations, 'server deviation')} (profile quirks)" if deviations else ""
     lines = [
-        f"{_count(count, 'request')} to {url}, {_count(violations, 'contract violation')},"
+        f"{_count(count, 'request')} to {url}, {_count(violations, 'contract violation')}{shaped},"
         f" {_count(len(callbacks), 'callback attempt')}"
     ]
     shown = _shown(requests)

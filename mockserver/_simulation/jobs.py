@@ -87,6 +87,7 @@ class JobRecord:
         "status",
         "stop_reason",
         "total_duration_ns",
+        "unpolled",
         "updated_at",
     )
 
@@ -127,6 +128,9 @@ class JobRecord:
         """The batch started running (its items' user messages exist)."""
         self.answered = 0
         """How many items have answered: always the first ones, as items finish in order."""
+        self.unpolled = False
+        """A batch nothing will finish: the real server with batch polling off (its default) leaves
+        it running; only a scenario scripting its end finishes it (``Simulation.apply_scenario``)."""
         self.renamed: dict[str, str] | None = None
         """Derived id -> id a restored snapshot gave it (snapshots written before ids were derived)."""
 

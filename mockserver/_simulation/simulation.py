@@ -165,7 +165,12 @@ class Simulation:
 
     # -- jobs and batches ------------------------------------------------------------------
 
-    def create_batch(self, requests: list[dict[str, Any]], callback_url: str | None) -> JobRecord:
+    def create_batch(
+        self, requests: list[dict[str, Any]], callback_url: str | None, *, polled: bool = True
+    ) -> JobRecord:
+        """Store a new batch and schedule its life. ``polled=False`` is the real server with batch
+        polling off (its default): the batch runs at once and nothing finishes it, unless a scenario
+        scripts its end (a ``next_batches`` one now, or one naming its id later)."""
         created = self.now()
         job_id = self.new_id("job")
         plan = self.scenarios.for_batch([request["agent_id"] for request in requests])
@@ -187,6 +192,9 @@ class Simulation:
             items=items,
         )
         self._store_job(record, self.batches)
+        if not polled and plan.status is None and plan.duration is None:
+            record.unpolled = True
+            self._batch_running(record, created)
         self.schedule_job(record)
         return record
 
@@ -222,7 +230,7 @@ class Simulation:
 
     def schedule_job(self, record: JobRecord) -> None:
         """Put what is still to happen to a job on the heap (at creation, and after a restore)."""
-        if lifecycle.is_terminal("job", record.status):
+        if lifecycle.is_terminal("job", record.status) or record.unpolled:
             return
         if record.status in ("created", "pending"):
             starts = self._batch_running if record.items else self._job_running
@@ -289,6 +297,8 @@ class Simulation:
         """Change how an unfinished job or run ends; ``False`` if there is no such unfinished record."""
         job = self.jobs.get(record_id)
         if job is not None and not lifecycle.is_terminal("job", job.status):
+            if job.unpolled:
+                self._poll(job, outcome.get("duration"))
             job.final_status = outcome.get("status", job.final_status)
             if job.job_type != "batch":
                 job.final_stop_reason = outcome.get("stop_reason", job.final_stop_reason)
@@ -307,6 +317,14 @@ class Simulation:
                 run.final_status = lifecycle.STOP_REASON_STATUS[reason]
             return True
         return False
+
+    def _poll(self, record: JobRecord, duration: float | None) -> None:
+        """A scenario finishes a batch no poller would: it ends ``duration`` after its creation (its
+        own duration if none is given), or now if that has passed, its items answering before."""
+        record.unpolled = False
+        end = record.created + (record.duration if duration is None else float(duration))
+        record.duration = max(end, self.now()) - record.created
+        self.schedule_job(record)
 
     def cancel_job(self, record: JobRecord, *, set_completed_at: bool) -> bool:
         """Cancel a job that has not finished; ``False`` (and no change) if it has.

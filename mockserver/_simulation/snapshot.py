@@ -175,6 +175,7 @@ def _job(data: dict[str, Any]) -> JobRecord:
     for name in _RESTORED:
         if name in body:
             setattr(record, name, body[name])
+    record.unpolled = data.get("unpolled") is True and record.status == "running"
     record.answered = sum(bool(i["done"]) for i in data["items"])
     messages = [(m["id"], m["body"]) for m in sorted(data["messages"], key=lambda m: int(m["seq"]))]
     record.ran = bool(messages) or (bool(record.items) and record.status == "running")

@@ -97,7 +97,7 @@ def _build(config: Config, table: OperationTable) -> Parts:
     operation_ids = tuple(table)
     if config.mode == "stateless":
         backend: Backend = StatelessBackend(
-            table, seed=config.seed, fixtures=fixtures, adversarial=config.responses == "fuzz"
+            table, seed=config.seed, fixtures=fixtures, adversarial=config.responses == "fuzz", quirks=quirks
         )
         control = Control(
             None, strict, faults=faults, journal=journal, operation_ids=operation_ids, quirks=quirks
@@ -124,7 +124,7 @@ def _build(config: Config, table: OperationTable) -> Parts:
         allow_hosts=config.callback_allow_hosts,
         journal_size=config.journal_size,
     )
-    callbacks = CallbackDispatcher(settings, sim.now)
+    callbacks = CallbackDispatcher(settings, sim.now, quirks)
     sim.observe(Event.FINISHED, callbacks.on_finished)
     stateful = StatefulBackend(
         sim,

@@ -53,7 +53,9 @@ def test_the_quirks_command_lists_every_quirk_with_its_code_and_profiles() -> No
     assert result.returncode == 0, result.stderr
     for quirk in QUIRKS:
         block = result.stdout.split(quirk.name + "\n", 1)[1]
-        assert block.startswith(f"  {quirk.description}\n  code: {quirk.code}\n  profiles: letta-oss\n")
+        assert block.startswith(
+            f"  {quirk.description}\n  code: {quirk.code}\n  modes: {quirk.modes}\n  profiles: letta-oss\n"
+        )
     assert "profile letta-oss: letta-ai/letta at commit 56ba9c255" in result.stdout
 
 

@@ -103,9 +103,7 @@ class BrokenUpstream:
         if method == "GET" and path == f"/v1/messages/batches/{BATCH_ID}":
             # Wrong types: a number for the id, an unknown status, a string for the metadata.
             await _answer(writer, 200, {"id": 5, "status": "weird", "metadata": "x", "created_at": 1})
-        elif method == "DELETE" and path == f"/v1/runs/{RUN_ID}":
-            await _answer(writer, 500, {"detail": "An unknown error occurred"})
-        elif method == "PATCH" and path == f"/v1/jobs/{JOB_ID}/cancel":
+        elif (method, path) in (("DELETE", f"/v1/runs/{RUN_ID}"), ("PATCH", f"/v1/jobs/{JOB_ID}/cancel")):
             await _answer(writer, 500, {"detail": "An unknown error occurred"})
         elif method == "GET" and path == f"/v1/messages/batches/{BATCH_ID}/messages":
             await _answer(writer, 500 if "after=" in query else 200, {"messages": []})

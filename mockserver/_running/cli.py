@@ -174,8 +174,8 @@ def _with_command(argv: Sequence[str] | None) -> list[str]:
     return args
 
 
-def _usage_error(error: UsageError) -> NoReturn:
-    print(f"{PROG}: {error} (see {PROG} serve --help)", file=sys.stderr)
+def _usage_error(error: UsageError, command: str = "serve") -> NoReturn:
+    print(f"{PROG}: {error} (see {PROG} {command} --help)", file=sys.stderr)
     raise SystemExit(2)
 
 
@@ -200,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if namespace.command == "proxy" and config.upstream is None:
             raise UsageError("proxy needs --upstream URL (or LETTA_MOCK_UPSTREAM)")
     except UsageError as error:
-        _usage_error(error)
+        _usage_error(error, namespace.command or "serve")
     from mockserver._running.server import serve  # heavy imports only once the flags are known
 
     return serve(config)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import subprocess
@@ -51,11 +50,6 @@ def other_value(name: str, setting: Setting, default: Any, tmp_path: Path) -> tu
     raise AssertionError(f"no sample value for {name}")
 
 
-def _with_proxy(parse: Any, args: list[str]) -> Config:
-    config: Config = parse(["proxy", *args])
-    return config
-
-
 def changed(name: str, value: Any) -> Config:
     base = Config(mode="stateless") if name == "responses" else Config()
     return base.but(**{name: value})
@@ -68,10 +62,12 @@ def test_every_field_is_a_flag_and_a_variable(
     for key in [key for key in os.environ if key.startswith("LETTA_MOCK_")]:
         monkeypatch.delenv(key)
     extra = ["--mode", "stateless"] if name == "responses" else []
-    if setting.group == "proxy":  # `letta-mockserver proxy`'s own flags; `serve` has none of them
-        config_from_args = functools.partial(_with_proxy, config_from_args_)
-    else:
-        config_from_args = config_from_args_
+    # `letta-mockserver proxy`'s own flags: `serve` has none of them.
+    command = ["proxy"] if setting.group == "proxy" else []
+
+    def config_from_args(args: list[str]) -> Config:
+        return config_from_args_([*command, *args])
+
     if setting.switch:
         assert config_from_args([flag_of(name), *extra]) == changed(name, True)
         assert config_from_args([f"--no-{flag_of(name)[2:]}", *extra]) == changed(name, False)

@@ -11,7 +11,7 @@ import pytest
 from letta_client import AsyncLetta, Letta
 
 from mockserver import MockServer
-from tests.proxy.support import proxy_to
+from proxy.support import proxy_to
 
 AGENT = "agent-00000000-0000-4000-8000-000000000001"
 SECRET = "sk-let-very-secret-0123456789"

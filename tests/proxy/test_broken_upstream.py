@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.proxy.support import (
+from proxy.support import (
     BATCH_ID,
     CANCELLED_RUN,
     JOB_ID,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cli.support import clean_env, serving
 
 from mockserver import MockServer
-from tests.cli.support import clean_env, serving
-from tests.proxy.support import BrokenUpstream, proxy_to
+from proxy.support import BrokenUpstream, proxy_to
 
 SECRET = "sk-client-key-0123"
 UPSTREAM_KEY = "sk-upstream-key-4567"

@@ -28,6 +28,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from mockserver._answers.backend import Reply
+from mockserver._answers.compat import load_table
 from mockserver._config import Config
 from mockserver._contract.errors import Conflict, MockError, RequestInvalid
 from mockserver._contract.parsing import ParsedRequest, parse_request
@@ -399,7 +400,8 @@ def create_proxy_app(config: Config, *, table: OperationTable | None = None) -> 
     """The proxy as an ASGI application; ``app.state.proxy`` is its :class:`ProxyContext`."""
     if config.upstream is None:
         raise ValueError("the proxy needs an upstream URL (--upstream)")
-    table = table or default_table()
+    if table is None:
+        table = load_table(config.openapi) if config.openapi is not None else default_table()
     strict = SchemaSet(table.refs, "strict")
     schemas = strict if config.validation == "strict" else SchemaSet(table.refs, config.validation)
     journal = RequestJournal(config.journal_size)

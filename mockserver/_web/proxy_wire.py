@@ -28,6 +28,8 @@ HOP_BY_HOP = frozenset(
 _NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "x-letta-mock-token"}
 """Besides the hop-by-hop ones: httpx writes ``Host`` and the length itself; the control token is the
 proxy's own credential and no business of the upstream."""
+_CLIENT_CREDENTIALS = frozenset(("authorization", "x-bare-password"))
+"""Replaced, both, by the proxy's ``--upstream-api-key`` when it has one."""
 _KEPT_ANSWER = frozenset(("content-type", "cache-control", "retry-after", "location"))
 SECRET_HEADERS = frozenset(
     (
@@ -51,7 +53,7 @@ def request_headers(
     forwarded = []
     for raw_name, raw_value in headers:
         name = raw_name.decode("latin-1").lower()
-        if name in _NOT_FORWARDED or (upstream_api_key is not None and name == "authorization"):
+        if name in _NOT_FORWARDED or (upstream_api_key is not None and name in _CLIENT_CREDENTIALS):
             continue
         forwarded.append((name, raw_value.decode("latin-1")))
     if upstream_api_key is not None:

@@ -3,6 +3,7 @@ contract profile shows no deviation and no quirk, and letta-oss shows each of it
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from letta_client import AsyncLetta, Letta
 
 from mockserver import MockServer
+from mockserver._recording.exchange import Exchange
 from proxy.support import proxy_to
 
 AGENT = "agent-00000000-0000-4000-8000-000000000001"
@@ -185,3 +187,30 @@ def test_the_contract_profile_shows_no_quirk_and_letta_oss_shows_each(
     assert ("retrieve_batch", "datetime_parsing") in deviated  # the naive completed_at, by the schema
     assert ("create_batch", "list_type") in deviated  # the string detail
     assert ("delete_run", "status") in deviated
+
+
+def test_every_exchange_reaches_the_sinks_whole_and_redacted(upstream: MockServer, proxy: MockServer) -> None:
+    exchanges: list[Exchange] = []
+    context = proxy._app.state.proxy  # the seam `--record` plugs into
+    context.exchange_sinks.append(exchanges.append)
+    try:
+        run = upstream.seed_run(agent_id=AGENT)
+        upstream.advance(10)
+        with httpx.Client(base_url=proxy.url, headers={"Authorization": f"Bearer {SECRET}"}) as http:
+            http.get(f"/v1/runs/{run['id']}", params={"api_key": SECRET})
+            streamed = http.post(f"/v1/runs/{run['id']}/stream", json={"include_pings": False}).text
+            http.get("/not-an-operation")
+    finally:
+        context.exchange_sinks.remove(exchanges.append)
+    assert [(e.method, e.operation_id, e.status) for e in exchanges] == [
+        ("GET", "retrieve_run", 200),
+        ("POST", "retrieve_stream_for_run", 200),
+    ]
+    retrieved, stream = exchanges
+    assert retrieved.query == "api_key=[REDACTED]"
+    assert retrieved.header("authorization", response=False) == "[REDACTED]"
+    assert json.loads(retrieved.response_body)["id"] == run["id"]
+    assert stream.response_body.decode() == streamed  # the whole stream, as the client got it
+    assert stream.header("content-type", response=True) is not None
+    assert stream.request_body == b'{"include_pings":false}'
+    assert SECRET not in repr(exchanges)

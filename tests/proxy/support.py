@@ -74,6 +74,10 @@ class BrokenUpstream:
 
     def __init__(self) -> None:
         self.requests: list[str] = []
+        self.go = threading.Event()
+        """Set by a test once the first event of the slow stream reached it through the proxy."""
+        self.went: bool | None = None
+        """Whether ``go`` was set before the slow stream went on (None: it has not ended yet)."""
         self.headers: list[dict[str, str]] = []
         self.url = ""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -117,6 +121,15 @@ class BrokenUpstream:
             writer.write(_chunk(_event(ASSISTANT)))
             writer.write(_chunk(_event({**ASSISTANT, "content": 7})))  # a number where text belongs
             writer.write(_chunk(b'data: {"message_type": "assistant_mes'))  # cut mid-event
+            await writer.drain()
+        elif method == "POST" and path == f"/v1/runs/{SLOW_RUN}/stream":
+            await _stream_head(writer)
+            writer.write(_chunk(_event(ASSISTANT)))
+            await writer.drain()
+            # Goes on once the client has the first event, or after 10 s: a proxy that buffered the
+            # whole stream would hand it over only then, and `went` would be False.
+            self.went = await asyncio.get_running_loop().run_in_executor(None, self.go.wait, 10)
+            writer.write(_chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n")
             await writer.drain()
         elif method == "POST" and path == f"/v1/runs/{CANCELLED_RUN}/stream":
             await _stream_head(writer)

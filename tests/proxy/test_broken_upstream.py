@@ -137,6 +137,21 @@ def test_a_stream_cut_mid_way_passes_what_came_and_names_the_cut(http: httpx.Cli
     assert "cancelled-stream-no-done" not in found["quirks_seen"]
 
 
+def test_a_stream_passes_event_by_event_not_buffered_whole(broken: BrokenUpstream) -> None:
+    broken.go.clear()
+    # The default upstream timeout (60 s): the module's proxy gives up after 0.5 s of silence.
+    with proxy_to(broken.url) as proxy, httpx.Client(base_url=proxy.url, timeout=30) as http:
+        with http.stream("POST", f"/v1/runs/{SLOW_RUN}/stream", json={}) as answer:
+            lines = answer.iter_lines()
+            first = next(line for line in lines if line.startswith("data:"))
+            assert "assistant_message" in first
+            broken.go.set()  # only now does the upstream send the rest
+            rest = [line for line in lines if line]
+        assert rest == ["data: [DONE]"]
+        assert broken.went is True
+        assert report(http)["server_deviations"] == []
+
+
 def test_a_cancelled_runs_stream_without_done_is_the_quirk(http: httpx.Client) -> None:
     text = http.post(f"/v1/runs/{CANCELLED_RUN}/stream", json={}).text
     assert '"stop_reason": "cancelled"' in text

@@ -35,7 +35,7 @@ from mockserver._contract.parsing import ParsedRequest, parse_request
 from mockserver._contract.quirks import QuirkSet
 from mockserver._contract.spec import Operation, OperationTable, default_table
 from mockserver._contract.validation import SchemaSet, Violation
-from mockserver._control.api import Control, ControlRoute
+from mockserver._control.api import Control
 from mockserver._control.faults import FaultLayer, Faults, Scope
 from mockserver._control.journal import RequestJournal
 from mockserver._recording.exchange import Exchange
@@ -43,32 +43,18 @@ from mockserver._web import proxy_wire as wire
 from mockserver._web.app import Parts
 from mockserver._web.endpoints import (
     ApiContext,
-    OrjsonResponse,
     check_api_key,
-    control_endpoint,
     error_response,
     read_body,
 )
+from mockserver._web.proxy_control import PREFIX as _PREFIX
+from mockserver._web.proxy_control import control_routes, mock_error, not_forwarded
 from mockserver._web.proxy_report import format_report
 
 log = logging.getLogger("mockserver")
 
 STREAM_LIMIT = 16 * 1024 * 1024
 """Bytes of a stream kept for the exchange sinks and the quirk detectors; the client gets all of it."""
-_PREFIX = "letta-mockserver proxy"
-_WORKS_IN_PROXY = frozenset(
-    (
-        ("GET", "/_mock/requests"),
-        ("GET", "/_mock/report"),
-        ("POST", "/_mock/reset"),
-        ("GET", "/_mock/callbacks"),
-        ("POST", "/_mock/faults"),
-        ("GET", "/_mock/faults"),
-        ("DELETE", "/_mock/faults"),
-        ("DELETE", "/_mock/faults/{id}"),
-    )
-)
-"""The control routes that need no simulation; every other one answers 409 in proxy mode."""
 
 ExchangeSink = Callable[[Exchange], None]
 
@@ -358,44 +344,6 @@ def proxy_endpoint(ctx: ProxyContext, methods: Mapping[str, Operation]) -> Calla
     return endpoint
 
 
-async def _not_forwarded(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    detail = (
-        f"{_PREFIX}: no operation at {request.method} {request.url.path}; only the Letta Batches & Runs"
-        " API's operations are forwarded"
-    )
-    if exc.status_code == 405 and exc.headers:
-        detail += f" (allowed here: {exc.headers.get('Allow', '')})"
-    return OrjsonResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
-
-
-async def _mock_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, MockError)
-    return error_response(exc)
-
-
-def _control_routes(control: Control, token: str | None) -> list[Route]:
-    by_path: dict[str, dict[str, ControlRoute]] = {}
-    for route in control.routes():
-        if (route.method, route.path) not in _WORKS_IN_PROXY:
-            route = ControlRoute(route.method, route.path, _needs_simulation(route), None, route.summary)
-        by_path.setdefault(route.path, {})[route.method] = route
-    return [
-        Route(path, control_endpoint(methods, control, token), methods=list(methods))
-        for path, methods in by_path.items()
-    ]
-
-
-def _needs_simulation(route: ControlRoute) -> Callable[[Any, Any], Any]:
-    def refuse(_payload: Any, _query: Any) -> Any:
-        raise Conflict(
-            f"{_PREFIX}: {route.method} {route.path} needs the simulation, and the proxy has none (its"
-            " answers are the upstream's); run `letta-mockserver serve` for it"
-        )
-
-    return refuse
-
-
 def create_proxy_app(config: Config, *, table: OperationTable | None = None) -> Any:
     """The proxy as an ASGI application; ``app.state.proxy`` is its :class:`ProxyContext`."""
     if config.upstream is None:
@@ -417,7 +365,7 @@ def create_proxy_app(config: Config, *, table: OperationTable | None = None) -> 
     # Literal segments first, as in `_web.app`: `/v1/runs/active` must win over `/v1/runs/{run_id}`.
     paths = sorted(table.paths, key=lambda p: (p.count("{"), p))
     routes = [Route(p, proxy_endpoint(ctx, table.paths[p]), methods=list(table.paths[p])) for p in paths]
-    routes += _control_routes(control, config.control_token)
+    routes += control_routes(control, config.control_token)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -431,7 +379,7 @@ def create_proxy_app(config: Config, *, table: OperationTable | None = None) -> 
 
     app = Starlette(
         routes=routes,
-        exception_handlers={MockError: _mock_error, HTTPException: _not_forwarded},
+        exception_handlers={MockError: mock_error, HTTPException: not_forwarded},
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False

@@ -25,9 +25,10 @@ HOP_BY_HOP = frozenset(
     )
 )
 """RFC 9110 7.6.1: meant for one connection, never forwarded."""
-_NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "x-letta-mock-token"}
-"""Besides the hop-by-hop ones: httpx writes ``Host`` and the length itself; the control token is the
-proxy's own credential and no business of the upstream."""
+_NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "accept-encoding", "x-letta-mock-token"}
+"""Besides the hop-by-hop ones: httpx writes ``Host`` and the length itself, and asks only for the
+encodings it can decode (the proxy reads every answer to check it, and re-frames the body); the control
+token is the proxy's own credential and no business of the upstream."""
 _CLIENT_CREDENTIALS = frozenset(("authorization", "x-bare-password"))
 """Replaced, both, by the proxy's ``--upstream-api-key`` when it has one."""
 _KEPT_ANSWER = frozenset(("content-type", "cache-control", "retry-after", "location"))

@@ -30,8 +30,8 @@ from starlette.routing import Route
 from mockserver._answers.backend import Reply
 from mockserver._answers.compat import load_table
 from mockserver._config import Config
-from mockserver._contract.errors import Conflict, MockError, RequestInvalid
-from mockserver._contract.parsing import ParsedRequest, parse_request
+from mockserver._contract.errors import BadRequest, Conflict, MockError, RequestInvalid
+from mockserver._contract.parsing import ParsedRequest, check_semantics, parse_request
 from mockserver._contract.quirks import QuirkSet
 from mockserver._contract.spec import Operation, OperationTable, default_table
 from mockserver._contract.validation import SchemaSet, Violation
@@ -257,7 +257,7 @@ def _parse(ctx: ProxyContext, op: Operation, request: Request, raw: bytes) -> li
     """The client's violations; the request goes to the upstream whatever they are."""
     query = request.scope["query_string"].decode("latin-1")
     try:
-        parse_request(
+        parsed = parse_request(
             ctx.table,
             ctx.schemas,
             op,
@@ -268,6 +268,10 @@ def _parse(ctx: ProxyContext, op: Operation, request: Request, raw: bytes) -> li
         )
     except RequestInvalid as exc:
         return list(exc.violations)
+    try:
+        check_semantics(ctx.table, ctx.schemas.level, parsed)
+    except BadRequest as exc:  # a rule the real server keeps in code (an id's format): still the client's
+        return [Violation(("request",), str(exc.detail), "semantics", None, "", str(exc.detail))]
     return []
 
 

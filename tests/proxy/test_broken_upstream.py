@@ -96,6 +96,17 @@ def test_a_string_422_detail_is_the_quirk_and_the_request_still_reaches_the_upst
     assert [d["pointer"] for d in found["server_deviations"]] == ["/detail"]
 
 
+def test_a_malformed_id_is_the_clients_violation_and_still_forwarded(
+    http: httpx.Client, broken: BrokenUpstream
+) -> None:
+    before = len(broken.requests)
+    assert http.get("/v1/runs/not-a-run-id").status_code == 404  # the upstream's answer
+    assert broken.requests[before:] == ["GET /v1/runs/not-a-run-id"]
+    [violation] = report(http)["client_violations"]
+    assert violation["rule"] == "semantics"
+    assert "Invalid run ID format: not-a-run-id" in violation["message"]
+
+
 def test_a_dropped_connection_is_a_502_and_journaled(http: httpx.Client, broken: BrokenUpstream) -> None:
     answer = http.get(f"/v1/jobs/{JOB_ID}")
     assert answer.status_code == 502

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,9 +45,13 @@ def report(http: httpx.Client) -> dict[str, Any]:
 
 
 def test_wrong_types_are_server_deviations_and_the_client_gets_the_answer_unchanged(
-    http: httpx.Client,
+    http: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    answer = http.get(f"/v1/messages/batches/{BATCH_ID}")
+    with caplog.at_level(logging.INFO, "mockserver.requests"):
+        answer = http.get(f"/v1/messages/batches/{BATCH_ID}")
+    [line] = [r.getMessage() for r in caplog.records if r.name == "mockserver.requests"]
+    assert line.startswith(f"GET /v1/messages/batches/{BATCH_ID} 200 ")
+    assert " SERVER DEVIATION: /response/created_at: Input should be a valid string;" in line
     assert answer.status_code == 200
     assert answer.json() == {"id": 5, "status": "weird", "metadata": "x", "created_at": 1}
     assert answer.headers["x-upstream"] == "broken"  # x-* headers pass through

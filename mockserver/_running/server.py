@@ -104,7 +104,10 @@ def serve(config: Config) -> int:
     what = f"proxy to {config.upstream}" if config.upstream is not None else f"mode={config.mode}"
     print(f"letta-mockserver listening on {url} ({what}, validation={config.validation})")
     if not config.quiet:
-        print("\n".join(startup_lines(url, config.control_token)))
+        lines = startup_lines(url, config.control_token)
+        if config.upstream is not None:  # the proxy serves no dashboard and no document of its own
+            lines = [line for line in lines if "/_mock/ui" not in line and "/openapi.json" not in line]
+        print("\n".join(lines))
     sys.stdout.flush()
     if not is_loopback(config.host) and config.control_token is None:
         print(

@@ -96,6 +96,19 @@ def test_the_proxys_own_api_key_guards_it() -> None:
         assert upstream.requests == []
 
 
+def test_the_proxy_prints_only_the_urls_it_serves(tmp_path: Path) -> None:
+    with serving(tmp_path, "proxy", "--upstream", "http://127.0.0.1:9", "--port", "0") as served:
+        pass
+    lines = served.stdout.splitlines()
+    assert (
+        lines[0]
+        == f"letta-mockserver listening on {served.url} (proxy to http://127.0.0.1:9, validation=strict)"
+    )
+    assert lines[1] == f"  API:      {served.url}/v1/"
+    assert not any("/_mock/ui" in line or "openapi.json" in line for line in lines)
+    assert any(line.startswith("  Report:   ") for line in lines)
+
+
 def test_report_on_exit_prints_violations_deviations_and_quirks(tmp_path: Path) -> None:
     with MockServer(profile="letta-oss", quiet=True) as upstream:
         upstream_url = upstream.url

@@ -116,7 +116,7 @@ def test_report_on_exit_prints_violations_deviations_and_quirks(tmp_path: Path) 
             tmp_path, "proxy", "--upstream", upstream.url, "--port", "0", "--quiet", "--report-on-exit"
         ) as served:
             assert served.url.startswith("http://127.0.0.1:")
-            answer = httpx.post(f"{served.url}/v1/messages/batches", json={"requests": "no"})
+            answer = httpx.post(f"{served.url}/v1/messages/batches", json={"requests": "no"}, timeout=60)
             assert answer.status_code == 422
         out = served.stdout
     first, *_ = out.splitlines()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from mockserver._contract.quirks import DEFAULT_PROFILE, NAMES, PROFILE_NAMES, check_quirks
 from mockserver._contract.validation import LEVELS, Level
@@ -25,13 +26,14 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 DEFAULT_PORT = 8283
 ENV_PREFIX = "LETTA_MOCK_"
 
-Group = Literal["server", "behaviour", "callbacks", "security", "output"]
+Group = Literal["server", "behaviour", "callbacks", "security", "output", "proxy"]
 GROUPS: dict[Group, str] = {
     "server": "where it listens and what it serves",
     "behaviour": "generated data, simulated time and the journal",
     "callbacks": "completion callbacks of batches and runs",
     "security": "who may call the Letta API and the control API",
     "output": "what the server prints",
+    "proxy": "`letta-mockserver proxy` only: the upstream it forwards to (docs/proxy.md)",
 }
 
 
@@ -206,6 +208,15 @@ def _quirk_names(help: str, flag: str) -> Metadata:
         repeat=True,
     )
     return {"setting": setting}
+
+
+def _upstream_url(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    return (
+        parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
+    )
 
 
 def _host(value: Any) -> bool:
@@ -418,6 +429,53 @@ class Config:
             _replay_path,
             "an existing file or directory",
             "FILE_OR_DIR",
+        ),
+    )
+    upstream: str | None = field(
+        default=None,
+        metadata={
+            "setting": Setting(
+                "the Letta server the proxy forwards the API's 20 operations to (a self-hosted Letta or"
+                " Letta Cloud)",
+                "proxy",
+                str.strip,
+                "an http:// or https:// URL with a host (a path prefix is kept; no query)",
+                _upstream_url,
+                "URL",
+                shown_default="none",
+            )
+        },
+    )
+    upstream_api_key: str | None = field(
+        default=None,
+        metadata={
+            "setting": Setting(
+                "send `Authorization: Bearer KEY` to the upstream in place of the client's own",
+                "proxy",
+                str,
+                "a non-empty printable string without spaces",
+                lambda value: (
+                    isinstance(value, str) and bool(value) and value.isprintable() and " " not in value
+                ),
+                "KEY",
+                shown_default="the client's Authorization",
+            )
+        },
+    )
+    upstream_timeout: float = field(
+        default=60.0,
+        metadata=_seconds(
+            3600,
+            "how long the proxy waits to connect to the upstream and for each part of its answer (then 504)",
+            "proxy",
+            zero=False,
+        ),
+    )
+    report_on_exit: bool = field(
+        default=False,
+        metadata=_switch(
+            "print the contract report (client violations, server deviations, quirks seen) on shutdown",
+            "proxy",
         ),
     )
 

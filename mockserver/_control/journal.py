@@ -15,9 +15,11 @@ from itertools import chain
 from logging import INFO, WARNING
 from typing import Any
 
+from mockserver._contract.spec import pointer_escape
 from mockserver._contract.validation import Violation
 from mockserver._control.requestlog import LOGGER as _REQUEST_LOG
 from mockserver._control.requestlog import log_request
+from mockserver._recording.observed import Observer
 
 _BODY_LIMIT = 64 * 1024
 """Bytes of a request body kept in the journal; the rest is cut (the journal is for reading, not replay)."""
@@ -56,6 +58,22 @@ def render_violation(label: str, violation: Violation) -> str:
     return text + f"\n\nOn {part}{location}"
 
 
+def pointer_of(violation: Violation) -> str:
+    """The JSON pointer of the offending value inside its part (body, query, response, stream)."""
+    return "".join(f"/{pointer_escape(str(part))}" for part in violation.loc[1:])
+
+
+def _described(violation: Violation) -> dict[str, Any]:
+    """A violation as the report lists it: where (part and JSON pointer), the rule, and its rendering."""
+    return {
+        **violation.as_json(),
+        "part": str(violation.loc[0]) if violation.loc else "request",
+        "pointer": pointer_of(violation),
+        "rule": violation.type,
+        "schema_path": violation.schema_path,
+    }
+
+
 def _token(part: str) -> str | int:
     return int(part) if part.isdigit() else part
 
@@ -83,6 +101,8 @@ class _Entry:
     """The real server's quirks that shaped the answer (``--profile``): the server's, not the client's."""
     replayed: bool = False
     """Answered from a recording (``--replay``), not by the mock."""
+    upstream_violations: list[Violation] = field(default_factory=list)
+    """How the upstream's answer broke the contract (``letta-mockserver proxy``)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +119,7 @@ class _Entry:
             "violations": [
                 *({**v.as_json(), "source": "request"} for v in self.violations),
                 *({**v.as_json(), "source": "override"} for v in self.override_violations),
+                *({**v.as_json(), "source": "upstream"} for v in self.upstream_violations),
             ],
             "fault": self.fault,
             "response_body": self.answer.decode("utf-8", "replace"),
@@ -114,18 +135,25 @@ class RequestJournal:
     exercised: dict[str, Counter[int]] = field(default_factory=dict)
     violations: deque[dict[str, Any]] = field(init=False)
     deviations: deque[dict[str, Any]] = field(init=False)
+    server_deviations: deque[dict[str, Any]] = field(init=False)
+    """How an upstream's answers broke the contract (proxy mode): the server's doing, not the client's."""
+    observer: Observer = field(default_factory=Observer)
+    """The real server's quirks an upstream's answers showed (proxy mode)."""
     _seq: int = 0
 
     def __post_init__(self) -> None:
         self.entries = deque(maxlen=self.size)
         self.violations = deque(maxlen=self.size)
         self.deviations = deque(maxlen=self.size)
+        self.server_deviations = deque(maxlen=self.size)
 
     def clear(self) -> None:
         self.entries.clear()
         self.exercised.clear()
         self.violations.clear()
         self.deviations.clear()
+        self.server_deviations.clear()
+        self.observer.clear()
 
     def record(
         self,
@@ -145,12 +173,14 @@ class RequestJournal:
         answer: bytes = b"",
         deviations: tuple[str, ...] = (),
         replayed: bool = False,
+        upstream_violations: list[Violation] | None = None,
     ) -> None:
         """Journal one request; ``violations`` are the request's, ``override_violations`` those of the
         answer an override gave (both reach the contract report, each marked with its source)."""
         self._seq += 1
         found = violations or []
         answered = override_violations or []
+        upstream = upstream_violations or []
         # Kept raw and decoded when read: the journal sits on every request's path.
         entry = _Entry(
             self._seq,
@@ -170,18 +200,29 @@ class RequestJournal:
             answer if len(answer) <= _ANSWER_LIMIT else answer[:_ANSWER_LIMIT] + "…".encode(),
             deviations,
             replayed,
+            upstream,
         )
         self.entries.append(entry)
-        if _REQUEST_LOG.isEnabledFor(WARNING if found or answered else INFO):
+        if _REQUEST_LOG.isEnabledFor(WARNING if found or answered or upstream else INFO):
             log_request(entry)
         if operation_id is not None:
             counts = self.exercised.get(operation_id)
             if counts is None:
                 counts = self.exercised[operation_id] = Counter()
             counts[status] += 1
-        if not found and not answered and not deviations:
+        if not found and not answered and not deviations and not upstream:
             return
         where = label or f"{method} {path}"
+        for violation in upstream:
+            self.server_deviations.append(
+                {"seq": self._seq, "operation_id": operation_id, "method": method, "path": path}
+                | _described(violation)
+                | {
+                    "source": "upstream",
+                    "status": status,
+                    "message": render_violation(f"{where}, answered {status} by the upstream", violation),
+                }
+            )
         for quirk in deviations:  # the answer the real server would give: not the client's doing
             self.deviations.append(
                 {"seq": self._seq, "operation_id": operation_id, "method": method, "path": path}
@@ -194,9 +235,8 @@ class RequestJournal:
                     "operation_id": operation_id,
                     "method": method,
                     "path": path,
-                    **violation.as_json(),
+                    **_described(violation),
                     "source": source,
-                    "schema_path": violation.schema_path,
                     "message": render_violation(
                         where if source == "request" else f"{where}, answered by an override", violation
                     ),
@@ -239,4 +279,10 @@ class RequestJournal:
             "violations": violations,
             "deviations": [d for d in self.deviations if d["seq"] > since],
             "ok": not violations,
+            # Who broke the contract, apart (proxy mode fills the last two).
+            "client_violations": [v for v in violations if v["source"] == "request"],
+            "server_deviations": [d for d in self.server_deviations if d["seq"] > since],
+            "quirks_seen": {
+                name: dict(seen) for name, seen in self.observer.seen.items() if seen["seq"] > since
+            },
         }

@@ -96,6 +96,11 @@ def log_request(entry: _Entry) -> None:
     if entry.override_violations:
         line += " (answered by an override) " + violation_text(entry.override_violations)
         level = logging.WARNING
+    if entry.upstream_violations:  # `letta-mockserver proxy`: the server's doing, not the client's
+        line += " SERVER DEVIATION: " + violation_text(entry.upstream_violations).removeprefix(
+            "CONTRACT VIOLATION: "
+        )
+        level = logging.WARNING
     if not line.isprintable():
         # The path is percent-decoded and violations quote what was sent: a newline there would
         # forge a log line of its own.

@@ -74,9 +74,15 @@ def _metavar(name: str, setting: Setting) -> str:
     return setting.metavar or name.upper()
 
 
-def _add_serve_flags(serve: argparse.ArgumentParser) -> None:
-    groups = {group: serve.add_argument_group(group, about) for group, about in GROUPS.items()}
+_PROXY_GROUPS = ("server", "security", "output", "proxy")
+
+
+def _add_serve_flags(serve: argparse.ArgumentParser, only: Sequence[str] | None = None) -> None:
+    wanted = only if only is not None else [group for group in GROUPS if group != "proxy"]
+    groups = {group: serve.add_argument_group(group, GROUPS[group]) for group in wanted}  # type: ignore[index]
     for name, setting, default in settings():
+        if setting.group not in groups:
+            continue
         text = f"{setting.help} (default: {shown_default(setting, default)}; env {env_of(name)})"
         text = text.replace("%", "%%")
         group = groups[setting.group]
@@ -111,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _add_serve_flags(serve)
+    proxy = commands.add_parser(
+        "proxy",
+        help="forward the API to a real Letta server, checking both directions against the contract",
+        description="Forward the 20 operations to --upstream and report client violations, server"
+        " deviations and the real server's quirks seen (docs/proxy.md).",
+    )
+    _add_serve_flags(proxy, _PROXY_GROUPS)
     fuzz = commands.add_parser(
         "fuzz", help="check a server speaking this API against the documented contract"
     )
@@ -154,6 +167,8 @@ def config_from_namespace(namespace: argparse.Namespace) -> Config:
     """The ``Config`` of parsed ``serve`` flags, with ``LETTA_MOCK_*`` for those not given."""
     values: dict[str, Any] = {}
     for name, setting, _default in settings():
+        if not hasattr(namespace, name):  # a setting of another command (`serve` reads no --upstream)
+            continue
         value = _value(name, setting, getattr(namespace, name))
         if value is not None:
             values[name] = value
@@ -170,8 +185,8 @@ def _with_command(argv: Sequence[str] | None) -> list[str]:
     return args
 
 
-def _usage_error(error: UsageError) -> NoReturn:
-    print(f"{PROG}: {error} (see {PROG} serve --help)", file=sys.stderr)
+def _usage_error(error: UsageError, command: str = "serve") -> NoReturn:
+    print(f"{PROG}: {error} (see {PROG} {command} --help)", file=sys.stderr)
     raise SystemExit(2)
 
 
@@ -195,8 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         config = config_from_namespace(namespace)
+        if namespace.command == "proxy" and config.upstream is None:
+            raise UsageError("proxy needs --upstream URL (or LETTA_MOCK_UPSTREAM)")
     except UsageError as error:
-        _usage_error(error)
+        _usage_error(error, namespace.command or "serve")
     from mockserver._running.server import serve  # heavy imports only once the flags are known
 
     return serve(config)

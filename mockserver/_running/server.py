@@ -25,6 +25,7 @@ from mockserver._running.controls import MockControls
 from mockserver._simulation import gc_freeze as _gc_freeze
 from mockserver._web.app import Parts, create_app
 from mockserver._web.endpoints import is_loopback
+from mockserver._web.proxy import create_proxy_app
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -55,7 +56,7 @@ class _Server(uvicorn.Server):
 def _uvicorn_server(config: Config) -> uvicorn.Server:
     server = _Server(
         uvicorn.Config(
-            create_app(config),
+            create_proxy_app(config) if config.upstream is not None else create_app(config),
             log_level=config.log_level,
             access_log=config.access_log,
             lifespan="on",
@@ -100,9 +101,13 @@ def serve(config: Config) -> int:
         return 1
     url = url_of(sock)
     # Tools and tests read the first line for the URL: it stays first and keeps its shape.
-    print(f"letta-mockserver listening on {url} (mode={config.mode}, validation={config.validation})")
+    what = f"proxy to {config.upstream}" if config.upstream is not None else f"mode={config.mode}"
+    print(f"letta-mockserver listening on {url} ({what}, validation={config.validation})")
     if not config.quiet:
-        print("\n".join(startup_lines(url, config.control_token)))
+        lines = startup_lines(url, config.control_token)
+        if config.upstream is not None:  # the proxy serves no dashboard and no document of its own
+            lines = [line for line in lines if "/_mock/ui" not in line and "/openapi.json" not in line]
+        print("\n".join(lines))
     sys.stdout.flush()
     if not is_loopback(config.host) and config.control_token is None:
         print(

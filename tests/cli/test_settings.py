@@ -13,7 +13,8 @@ import pytest
 
 from mockserver import Config, MockServer, __version__
 from mockserver._config import Setting, env_of, flag_of, settings
-from mockserver._running.cli import config_from_args, flag_table
+from mockserver._running.cli import config_from_args as config_from_args_
+from mockserver._running.cli import flag_table
 
 from .support import clean_env
 
@@ -36,6 +37,8 @@ def other_value(name: str, setting: Setting, default: Any, tmp_path: Path) -> tu
         return "run-delete-500, job-cancel-500", frozenset({"run-delete-500", "job-cancel-500"})
     if name == "callback_allow_hosts":
         return "a.example, B.example", frozenset({"a.example", "b.example"})
+    if name == "upstream":
+        return "http://127.0.0.1:9/base", "http://127.0.0.1:9/base"
     if name == "host":
         return "0.0.0.0", "0.0.0.0"
     if isinstance(default, float):
@@ -59,6 +62,12 @@ def test_every_field_is_a_flag_and_a_variable(
     for key in [key for key in os.environ if key.startswith("LETTA_MOCK_")]:
         monkeypatch.delenv(key)
     extra = ["--mode", "stateless"] if name == "responses" else []
+    # `letta-mockserver proxy`'s own flags: `serve` has none of them.
+    command = ["proxy"] if setting.group == "proxy" else []
+
+    def config_from_args(args: list[str]) -> Config:
+        return config_from_args_([*command, *args])
+
     if setting.switch:
         assert config_from_args([flag_of(name), *extra]) == changed(name, True)
         assert config_from_args([f"--no-{flag_of(name)[2:]}", *extra]) == changed(name, False)
@@ -137,7 +146,9 @@ def test_serve_help_groups_the_flags_and_names_each_variable() -> None:
     text = " ".join(result.stdout.split())  # argparse wraps the help text
     headings = [line for line in result.stdout.splitlines() if re.fullmatch(r"[a-z]+:", line)]
     assert headings == ["options:", "server:", "behaviour:", "callbacks:", "security:", "output:"]
-    for name, *_ in settings():
+    for name, setting, _default in settings():
+        if setting.group == "proxy":
+            continue
         assert flag_of(name) in text
         assert env_of(name) in text
     for new in ("--quiet, --no-quiet", "--state FILE", "--openapi FILE", "--version"):

@@ -32,6 +32,7 @@ _CURSOR_QUIRK = {
     "list_runs": "run-cursors-inverted",
     "list_batches": "job-cursors-chronological",
     "list_jobs": "job-cursors-chronological",
+    "list_messages_for_batch": "batch-messages-before-ignored",
 }
 _ALWAYS_500 = {
     "list_messages_for_batch": "batch-messages-after-500",
@@ -56,9 +57,10 @@ def _first(query: Query, name: str) -> str | None:
 
 
 def _items(answer: Any) -> list[dict[str, Any]]:
-    """The records of an answer: the object itself, or a list's (a bare array or a page's ``data``)."""
+    """The records of an answer: the object itself, or a list's (a bare array, a page's ``data``, a
+    batch's ``messages``)."""
     if isinstance(answer, dict):
-        data = answer.get("data") if "id" not in answer else None
+        data = answer.get("data", answer.get("messages")) if "id" not in answer else None
         if isinstance(data, list):
             return [item for item in data if isinstance(item, dict)]
         return [answer]
@@ -101,6 +103,40 @@ def stream_without_done(stream: str) -> str | None:
         if line.startswith("data:") and '"stop_reason"' in line and '"cancelled"' in line:
             return "the stream stopped with stop_reason cancelled and ended without [DONE]"
     return None
+
+
+def none_callback_url(operation_id: str, items: Sequence[Mapping[str, Any]]) -> str | None:
+    if "messages" in operation_id:
+        return None
+    for item in items:
+        if item.get("callback_url") == "None":
+            return f"batch {item.get('id')} has callback_url 'None' (the string)"
+    return None
+
+
+def polling_off(operation_id: str | None, status: int, answer: Any) -> str | None:
+    """A batch running as it is created, or a cancel refused as the real server refuses it unpolled."""
+    created = operation_id == "create_batch" and 200 <= status < 300 and isinstance(answer, dict)
+    if created and answer.get("status") == "running":
+        return f"batch {answer.get('id')} was answered running as it was created"
+    if operation_id == "cancel_batch" and status == 501 and "cancellation is not enabled" in _detail(answer):
+        return "cancel answered 501: Batch job cancellation is not enabled"
+    return None
+
+
+def crossed_cursors(operation_id: str | None, query: Query, status: int, answer: Any) -> str | None:
+    if operation_id not in ("list_batches", "list_jobs") or status != 400:
+        return None
+    if _first(query, "before") is None or _first(query, "after") is None:
+        return None
+    if "'before' reference must be later than 'after' reference" in _detail(answer):
+        return f"{operation_id} with before and after answered 400: {_detail(answer)}"
+    return None
+
+
+def _detail(answer: Any) -> str:
+    detail = answer.get("detail") if isinstance(answer, dict) else None
+    return detail if isinstance(detail, str) else ""
 
 
 @dataclass
@@ -172,6 +208,9 @@ class Observer:
                 self.cancelled_finished[batch_id] += f", cancelled at #{seq}"
         if "batch" in (operation_id or ""):
             note("batch-cancel-unguarded", self._cancel_unguarded(items))
+            note("callback-url-none-string", none_callback_url(operation_id or "", items))
+        note("batch-polling-off", polling_off(operation_id, status, answer))
+        note("job-cursors-crossed-400", crossed_cursors(operation_id, query, status, answer))
         if operation_id == "list_batches" and status == 200:
             note("batch-list-active-only", self._active_only(query, items))
         cursor_quirk = _CURSOR_QUIRK.get(operation_id or "")

@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
@@ -27,11 +28,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from mockserver._answers.backend import Reply
 from mockserver._answers.compat import load_table
 from mockserver._config import Config
-from mockserver._contract.errors import BadRequest, Conflict, MockError, RequestInvalid
-from mockserver._contract.parsing import ParsedRequest, check_semantics, parse_request
+from mockserver._contract.errors import BadRequest, MockError, RequestInvalid
+from mockserver._contract.parsing import check_semantics, parse_request
 from mockserver._contract.quirks import QuirkSet
 from mockserver._contract.spec import Operation, OperationTable, default_table
 from mockserver._contract.validation import SchemaSet, Violation
@@ -39,6 +39,8 @@ from mockserver._control.api import Control
 from mockserver._control.faults import FaultLayer, Faults, Scope
 from mockserver._control.journal import RequestJournal
 from mockserver._recording.exchange import Exchange
+from mockserver._recording.recorder import Recorder, session_file
+from mockserver._recording.redact import redact, redact_query
 from mockserver._web import proxy_wire as wire
 from mockserver._web.app import Parts
 from mockserver._web.endpoints import (
@@ -48,7 +50,7 @@ from mockserver._web.endpoints import (
     read_body,
 )
 from mockserver._web.proxy_control import PREFIX as _PREFIX
-from mockserver._web.proxy_control import control_routes, mock_error, not_forwarded
+from mockserver._web.proxy_control import NoBackend, control_routes, mock_error, not_forwarded
 from mockserver._web.proxy_report import format_report
 
 log = logging.getLogger("mockserver")
@@ -57,13 +59,6 @@ STREAM_LIMIT = 16 * 1024 * 1024
 """Bytes of a stream kept for the exchange sinks and the quirk detectors; the client gets all of it."""
 
 ExchangeSink = Callable[[Exchange], None]
-
-
-class _NoBackend:
-    """The proxy answers from its upstream; nothing may ask it for a simulated answer."""
-
-    async def handle(self, request: ParsedRequest) -> Reply:
-        raise Conflict(f"{_PREFIX}: answers come from the upstream, not from a simulation")
 
 
 @dataclass
@@ -138,7 +133,7 @@ def _answer_violations(
 
 
 def _journal(ctx: ProxyContext, ex: _Exchange, status: int, answer: bytes, quirk_text: str | None) -> None:
-    query = wire.redact_query(ex.query)
+    query = redact_query(ex.query)
     ctx.journal.record(
         method=ex.method,
         path=ex.path,
@@ -174,20 +169,20 @@ def _hand_over(
 ) -> None:
     if not ctx.exchange_sinks:
         return
-    exchange = Exchange(
-        method=ex.method,
-        path=ex.path,
-        query=wire.redact_query(ex.query),
-        request_headers=wire.redact_headers(
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in ex.headers
-        ),
-        request_body=ex.body,
-        status=status,
-        response_headers=wire.redact_headers(headers),
-        response_body=body,
-        started=ex.wall,
-        duration_ms=round((time.perf_counter() - ex.started) * 1000, 3),
-        operation_id=ex.op.operation_id,
+    exchange = redact(
+        Exchange(
+            method=ex.method,
+            path=ex.path,
+            query=ex.query,
+            request_headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in ex.headers),
+            request_body=ex.body,
+            status=status,
+            response_headers=tuple(headers),
+            response_body=body,
+            started=ex.wall,
+            duration_ms=round((time.perf_counter() - ex.started) * 1000, 3),
+            operation_id=ex.op.operation_id,
+        )
     )
     for sink in ctx.exchange_sinks:
         try:
@@ -364,7 +359,10 @@ def create_proxy_app(config: Config, *, table: OperationTable | None = None) -> 
         None, strict, faults=faults, journal=journal, operation_ids=operation_ids, quirks=quirks
     )
     ctx = ProxyContext(config, config.upstream.rstrip("/"), table, schemas, journal)
-    api = ApiContext(table, schemas, _NoBackend(), journal, api_key=config.api_key, quirks=quirks)
+    recorder = None if config.record is None else Recorder(session_file(Path(config.record)), ctx.upstream)
+    if recorder is not None:
+        ctx.exchange_sinks.append(recorder.add)
+    api = ApiContext(table, schemas, NoBackend(), journal, api_key=config.api_key, quirks=quirks)
     parts = Parts(config, table, api.backend, control, journal, faults, api)
     # Literal segments first, as in `_web.app`: `/v1/runs/active` must win over `/v1/runs/{run_id}`.
     paths = sorted(table.paths, key=lambda p: (p.count("{"), p))
@@ -377,6 +375,8 @@ def create_proxy_app(config: Config, *, table: OperationTable | None = None) -> 
             yield
         finally:
             await ctx.close()
+            if recorder is not None:
+                recorder.close()
             if config.report_on_exit:
                 sys.stdout.write(format_report(journal.report(operation_ids), ctx.upstream))
                 sys.stdout.flush()
@@ -394,7 +394,7 @@ def create_proxy_app(config: Config, *, table: OperationTable | None = None) -> 
         journal.record(
             method=scope["method"],
             path=scope["path"],
-            query=wire.redact_query(scope.get("query_string", b"").decode("latin-1")),
+            query=redact_query(scope.get("query_string", b"").decode("latin-1")),
             headers=wire.redact_raw_headers(scope.get("headers", [])),
             body=b"",
             status=status,

@@ -11,7 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mockserver._answers.backend import Reply
 from mockserver._contract.errors import Conflict, MockError
+from mockserver._contract.parsing import ParsedRequest
 from mockserver._control.api import Control, ControlRoute
 from mockserver._web.endpoints import OrjsonResponse, control_endpoint, error_response
 
@@ -67,3 +69,10 @@ def _needs_simulation(route: ControlRoute) -> Callable[[Any, Any], Any]:
         )
 
     return refuse
+
+
+class NoBackend:
+    """The proxy answers from its upstream; nothing may ask it for a simulated answer."""
+
+    async def handle(self, request: ParsedRequest) -> Reply:
+        raise Conflict(f"{PREFIX}: answers come from the upstream, not from a simulation")

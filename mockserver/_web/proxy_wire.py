@@ -6,9 +6,10 @@ Plain functions, no I/O: ``proxy`` moves the bytes, this decides which of them g
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+from mockserver._recording.redact import REDACTED, secret_header
 
 HOP_BY_HOP = frozenset(
     (
@@ -32,19 +33,6 @@ token is the proxy's own credential and no business of the upstream."""
 _CLIENT_CREDENTIALS = frozenset(("authorization", "x-bare-password"))
 """Replaced, both, by the proxy's ``--upstream-api-key`` when it has one."""
 _KEPT_ANSWER = frozenset(("content-type", "cache-control", "retry-after", "location"))
-SECRET_HEADERS = frozenset(
-    (
-        "authorization",
-        "proxy-authorization",
-        "x-bare-password",
-        "x-api-key",
-        "x-letta-mock-token",
-        "cookie",
-        "set-cookie",
-    )
-)
-_SECRET_QUERY = re.compile(r"(^|&)((?:api_key|apikey|key|token|access_token)=)[^&]*", re.IGNORECASE)
-REDACTED = "[REDACTED]"
 
 
 def request_headers(
@@ -68,29 +56,17 @@ def answer_headers(headers: Iterable[tuple[str, str]], stream: bool) -> list[tup
     kept = []
     for name, value in headers:
         lowered = name.lower()
-        if lowered in _KEPT_ANSWER or (lowered.startswith("x-") and lowered not in SECRET_HEADERS):
+        if lowered in _KEPT_ANSWER or (lowered.startswith("x-") and not secret_header(lowered)):
             kept.append((lowered, value))
     if stream and not any(name == "cache-control" for name, _ in kept):
         kept.append(("cache-control", "no-cache"))
     return kept
 
 
-def redact_headers(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    return tuple((name, REDACTED if name.lower() in SECRET_HEADERS else value) for name, value in headers)
-
-
 def redact_raw_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """The journal's form (raw bytes), with the same secrets redacted."""
     secret = REDACTED.encode()
-    return [
-        (name, secret if name.decode("latin-1").lower() in SECRET_HEADERS else value)
-        for name, value in headers
-    ]
-
-
-def redact_query(query: str) -> str:
-    """The raw query string with api keys and tokens replaced; every other parameter kept as sent."""
-    return _SECRET_QUERY.sub(lambda found: f"{found.group(1)}{found.group(2)}{REDACTED}", query)
+    return [(name, secret if secret_header(name.decode("latin-1")) else value) for name, value in headers]
 
 
 class EventSplitter:

@@ -12,6 +12,7 @@ import pytest
 from letta_client import AsyncLetta, Letta
 
 from mockserver import MockServer
+from mockserver._contract.quirks import NAMES
 from mockserver._recording.exchange import Exchange
 from proxy.support import proxy_to
 
@@ -112,7 +113,7 @@ def test_credentials_never_reach_the_journal_or_the_report(upstream: MockServer,
         report = http.get("/_mock/report").text
     assert SECRET not in journal
     assert SECRET not in report
-    assert "[REDACTED]" in journal
+    assert "[redacted]" in journal
     # ...and the upstream got them: the proxy passes the client's own credentials through.
     seen = upstream.requests(operation="list_runs")
     assert seen[-1]["headers"]["authorization"] == f"Bearer {SECRET}"
@@ -124,7 +125,9 @@ def test_the_contract_profile_shows_no_quirk_and_letta_oss_shows_each(
     oss = profile_of(upstream) == "letta-oss"
     sdk = client(proxy)
     with httpx.Client(base_url=proxy.url, headers={"Authorization": f"Bearer {SECRET}"}) as http:
-        # naive-timestamps, batch-list-active-only, batch-cancel-unguarded
+        # naive-timestamps, batch-list-active-only, batch-cancel-unguarded; batch-polling-off (a scenario
+        # finishes the batch where the real server's poller is off) and callback-url-none-string
+        upstream.add_scenario({"next_batches": 1}, status="completed", duration=5)
         done = make_batch(sdk, "done")
         upstream.advance(10)
         assert sdk.batches.retrieve(done.id).status == "completed"
@@ -141,6 +144,11 @@ def test_the_contract_profile_shows_no_quirk_and_letta_oss_shows_each(
             upstream.advance(0.01)
         http.get("/v1/messages/batches", params={"order": "asc"})
         http.get("/v1/messages/batches", params={"after": made[1], "limit": 5})
+        # job-cursors-crossed-400: before names an older batch than after
+        http.get("/v1/messages/batches", params={"before": made[0], "after": made[2]})
+        # batch-messages-before-ignored: before=<the first message> answers that message again
+        first = http.get(f"/v1/messages/batches/{done.id}/messages").json()["messages"][0]["id"]
+        http.get(f"/v1/messages/batches/{done.id}/messages", params={"before": first})
         # run-cursors-inverted
         runs = []
         for _ in range(3):
@@ -178,7 +186,12 @@ def test_the_contract_profile_shows_no_quirk_and_letta_oss_shows_each(
         "run-delete-500",
         "job-cancel-500",
         "cancelled-stream-no-done",
+        "batch-polling-off",
+        "callback-url-none-string",
+        "job-cursors-crossed-400",
+        "batch-messages-before-ignored",
     }
+    assert set(seen) == set(NAMES)  # every quirk of the catalogue, each shown by this one session
     assert seen["naive-timestamps"]["request"] == f"GET /v1/messages/batches/{done.id}"
     assert seen["job-cursors-chronological"]["request"] == f"GET /v1/messages/batches?after={made[1]}&limit=5"
     assert seen["run-cursors-inverted"]["request"].startswith(f"GET /v1/runs/?after={runs[1]}")
@@ -207,8 +220,8 @@ def test_every_exchange_reaches_the_sinks_whole_and_redacted(upstream: MockServe
         ("POST", "retrieve_stream_for_run", 200),
     ]
     retrieved, stream = exchanges
-    assert retrieved.query == "api_key=[REDACTED]"
-    assert retrieved.header("authorization", response=False) == "[REDACTED]"
+    assert retrieved.query == "api_key=%5Bredacted%5D"
+    assert retrieved.header("authorization", response=False) == "[redacted]"
     assert json.loads(retrieved.response_body)["id"] == run["id"]
     assert stream.response_body.decode() == streamed  # the whole stream, as the client got it
     assert stream.header("content-type", response=True) is not None

@@ -43,6 +43,10 @@ def test_the_detectors_cover_the_whole_catalogue() -> None:
         "cancelled-stream-no-done",
         "run-cursors-inverted",
         "job-cursors-chronological",
+        "batch-polling-off",
+        "callback-url-none-string",
+        "batch-messages-before-ignored",
+        "job-cursors-crossed-400",
     }
 
 
@@ -179,3 +183,39 @@ def test_timestamps_without_offset_read_as_utc() -> None:
     assert parse_time("2026-01-01T00:00:00") == parse_time("2026-01-01T00:00:00Z")
     assert parse_time("not a time") is None
     assert parse_time(5) is None
+
+
+def test_batch_polling_off() -> None:
+    observer = Observer()
+    assert see(observer, "create_batch", 200, batch(B1, status="created")) == set()
+    assert see(observer, "create_batch", 200, batch(B2, status="running")) == {"batch-polling-off"}
+    refused = {"detail": "Batch job cancellation is not enabled"}
+    assert see(Observer(), "cancel_batch", 501, refused) == {"batch-polling-off"}
+    assert see(Observer(), "cancel_batch", 501, {"detail": "Not Implemented"}) == set()
+
+
+def test_callback_url_none_string() -> None:
+    assert see(Observer(), "retrieve_batch", 200, batch(B1, callback_url=None)) == set()
+    assert see(Observer(), "list_batches", 200, [batch(B1, callback_url="None")]) == {
+        "callback-url-none-string"
+    }
+
+
+def test_job_cursors_crossed_400() -> None:
+    crossed = {"detail": "'before' reference must be later than 'after' reference"}
+    both = {"before": [B1], "after": [B2]}
+    assert see(Observer(), "list_batches", 400, crossed, both) == {"job-cursors-crossed-400"}
+    assert see(Observer(), "list_jobs", 400, crossed, {"before": [B1]}) == set()
+    assert see(Observer(), "list_batches", 400, {"detail": "bad"}, both) == set()
+
+
+def test_batch_messages_before_ignored() -> None:
+    observer = Observer()
+    first = {"id": "message-1", "created_at": "2026-01-01T00:00:00Z"}
+    second = {"id": "message-2", "created_at": "2026-01-01T00:01:00Z"}
+    assert see(observer, "list_messages_for_batch", 200, {"messages": [second, first]}) == set()
+    before = {"before": ["message-1"]}
+    assert see(observer, "list_messages_for_batch", 200, {"messages": []}, before) == set()
+    assert see(observer, "list_messages_for_batch", 200, {"messages": [second, first]}, before) == {
+        "batch-messages-before-ignored"
+    }

@@ -44,6 +44,7 @@ def test_other_headers_are_kept(name: str) -> None:
         ("limit=2&order=asc&after=run-1", "limit=2&order=asc&after=run-1"),
         ("page_token=cursor-1", "page_token=cursor-1"),  # a cursor, kept so a replay can match it
         ("X-API-KEY=k&flag", "X-API-KEY=%5Bredacted%5D&flag"),
+        ("monkey=1&keys=2&TOKEN=t", "monkey=1&keys=2&TOKEN=%5Bredacted%5D"),  # names that only contain "key"
         ("", ""),
     ],
 )

@@ -66,16 +66,18 @@ class Handler(BaseHTTPRequestHandler):
         self._overloaded()
 
     def do_GET(self) -> None:
+        self._drain()
         if self.path.split("?")[0].rstrip("/") == "/v1/models":
             self._send(200, {"data": [], "has_more": False, "first_id": None, "last_id": None})
             return
         self._overloaded()
 
     def do_DELETE(self) -> None:
+        self._drain()
         self._overloaded()
 
     def _overloaded(self) -> None:
-        self._drain()
+        """Called once the request body has been read (reading it twice would wait forever)."""
         self._send(529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
 
     def log_message(self, format: str, *args: object) -> None:

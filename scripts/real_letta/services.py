@@ -34,7 +34,7 @@ def _start_time(pid: int) -> str | None:
 
 
 def _alive(entry: dict[str, Any]) -> bool:
-    return _start_time(int(entry["pid"])) == entry["started"]
+    return _start_time(int(entry["pid"])) == str(entry["started"])
 
 
 def _spawn(
@@ -251,7 +251,7 @@ def start(paths: Paths) -> int:
         state["processes"]["anthropic-standin"] = _spawn(
             paths,
             "anthropic-standin",
-            [sys.executable, str(here / "anthropic_standin.py"), str(standin_port)],
+            [sys.executable, "-u", str(here / "anthropic_standin.py"), str(standin_port)],
         )
         write_state(paths, state)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -17,6 +18,8 @@ TERMINAL = {"completed", "failed", "cancelled"}
 
 class Setup(Protocol):
     def agent_id(self) -> str: ...
+
+    def close(self) -> None: ...
 
     def async_run(self, agent_id: str) -> str:
         """A run made by the agent's async messages endpoint, returned once it has finished."""
@@ -32,6 +35,9 @@ class RealSetup:
 
     def __init__(self, url: str) -> None:
         self.http = httpx.Client(base_url=url, timeout=60)
+
+    def close(self) -> None:
+        self.http.close()
 
     def agent_id(self) -> str:
         answer = self.http.post(
@@ -107,6 +113,18 @@ class MockSetup:
 
     def __init__(self, url: str) -> None:
         self.http = httpx.Client(base_url=url, timeout=30)
+        self.seeded = 0
+
+    def _next_time(self) -> str:
+        """A second apart, in the recent past, as the real server's runs come one after another (equal
+        times would order by id); the clock itself stays put, so the batches do not move on."""
+        now = datetime.fromisoformat(self.http.get("/_mock/clock").json()["now"])
+        self.seeded += 1
+        moment = now - timedelta(seconds=60 - self.seeded)
+        return moment.isoformat().replace("+00:00", "Z")
+
+    def close(self) -> None:
+        self.http.close()
 
     def agent_id(self) -> str:
         return f"agent-{uuid.uuid4()}"
@@ -119,6 +137,9 @@ class MockSetup:
                 "background": background,
                 "status": "failed",
                 "stop_reason": stop_reason,
+                # The real server's runs that fail at the LLM call list no messages.
+                "messages": [],
+                "created_at": self._next_time(),
             },
         )
         answer.raise_for_status()

@@ -195,12 +195,20 @@ def _wait_health(url: str, entry: dict[str, Any]) -> None:
     )
 
 
+def _took(step: str, since: float) -> float:
+    now = time.monotonic()
+    print(f"real-letta: {step} {now - since:.0f} s", file=sys.stderr)
+    return now
+
+
 def start(paths: Paths) -> int:
     state = read_state(paths)
     if state and any(_alive(e) for e in state["processes"].values()):
         print(f"real-letta: already running at {state['url']}")
         return 0
+    began = time.monotonic()
     install(paths)
+    mark = _took("install", began)
     paths.logs.mkdir(parents=True, exist_ok=True)
     paths.scratch_home.mkdir(parents=True, exist_ok=True)
     password = _pg_password(paths)
@@ -209,6 +217,7 @@ def start(paths: Paths) -> int:
         pg_port = _start_postgres(paths, password)
         state["pg_port"] = pg_port
         write_state(paths, state)
+        mark = _took("database", mark)
         pg_uri = f"postgresql://{DB_ROLE}:{password}@127.0.0.1:{pg_port}/{DB_NAME}?ssl=disable"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LETTA_", "VIRTUAL_ENV", "PYTHON"))}
         env.update(
@@ -226,6 +235,7 @@ def start(paths: Paths) -> int:
             env=dict(env, LETTA_PG_URI=pg_uri.split("?")[0]),
             cwd=paths.source,
         )
+        mark = _took("migrations", mark)
 
         redis_port = free_port()
         (paths.home / "redis").mkdir(exist_ok=True)
@@ -282,6 +292,7 @@ def start(paths: Paths) -> int:
         state.update(url=url, port=port, redis_port=redis_port, standin_port=standin_port)
         write_state(paths, state)
         _wait_health(url, letta)
+        _took("server start", mark)
     except BaseException:
         _stop(paths, quiet=True)
         raise

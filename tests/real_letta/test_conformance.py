@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ServerFactory
+from mockserver import MockServer
 
 from .session import Observations, run_session
 from .setups import MockSetup, RealSetup
 
+ServerFactory = Callable[..., MockServer]  # the top conftest's `server_factory`
 SUMMARY = Path(os.environ.get("LETTA_REAL_SUMMARY") or Path(__file__).with_name("last_run.json"))
 
 # step -> why the mock under letta-oss answers differently (fix it in the profile, then remove it here).

@@ -19,6 +19,8 @@ from .setups import Setup
 from .sse import read_stream
 
 Observations = dict[str, Any]
+# A freshly started real server answers its first requests slowly on a busy machine (a minute and more).
+TIMEOUT_S = 300
 
 
 def _unknown(prefix: str) -> str:
@@ -64,8 +66,8 @@ def run_session(base_url: str, setup: Setup) -> Observations:
     # drops the connection without saying so, and the next request on it would fail with a reset.
     fresh = {"Connection": "close"}
     with (
-        Letta(base_url=base_url, max_retries=0, timeout=60, default_headers=fresh) as sdk,
-        httpx.Client(base_url=base_url, timeout=60, headers=fresh) as http,
+        Letta(base_url=base_url, max_retries=0, timeout=TIMEOUT_S, default_headers=fresh) as sdk,
+        httpx.Client(base_url=base_url, timeout=TIMEOUT_S, headers=fresh) as http,
     ):
         return _session(sdk, http, setup)
 

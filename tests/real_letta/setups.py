@@ -34,7 +34,7 @@ class RealSetup:
     """Set-up calls to the real server itself (base URL of the server, not of a proxy)."""
 
     def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=60)
+        self.http = httpx.Client(base_url=url, timeout=300)
 
     def close(self) -> None:
         self.http.close()

@@ -21,6 +21,9 @@ from mockserver import MockServer
 from .session import Observations, run_session
 from .setups import MockSetup, RealSetup
 
+# The whole session against a freshly started server on a busy machine takes minutes (its set-up runs
+# within the first test's time).
+REAL_SESSION_TIMEOUT_S = 900
 ServerFactory = Callable[..., MockServer]  # the top conftest's `server_factory`
 SUMMARY = Path(os.environ.get("LETTA_REAL_SUMMARY") or Path(__file__).with_name("last_run.json"))
 
@@ -108,6 +111,7 @@ def test_the_session_runs_against_the_mock(mock_observations: Observations) -> N
 
 
 @pytest.mark.real_letta
+@pytest.mark.timeout(REAL_SESSION_TIMEOUT_S)
 def test_the_real_server_shows_the_quirks(real_observations: Observations) -> None:
     """Section 8 of the behaviour reference, on the server itself."""
     obs = real_observations
@@ -137,6 +141,7 @@ def test_the_real_server_shows_the_quirks(real_observations: Observations) -> No
 
 
 @pytest.mark.real_letta
+@pytest.mark.timeout(REAL_SESSION_TIMEOUT_S)
 def test_the_mock_answers_as_the_real_server(
     real_observations: Observations, mock_observations: Observations
 ) -> None:

@@ -57,7 +57,24 @@ class RealSetup:
         )
         answer.raise_for_status()
         agent: str = answer.json()["id"]
+        self._warm_up(agent)
         return agent
+
+    def _warm_up(self, agent_id: str) -> None:
+        """A freshly started server's first batch stalls its event loop on a busy machine, long enough for
+        the next request's database connection to time out (a 500): one batch and list first, outside the
+        session, until the list answers."""
+        batch = self.http.post(
+            "/v1/messages/batches",
+            json={"requests": [{"agent_id": agent_id, "messages": [{"role": "user", "content": "warm-up"}]}]},
+        )
+        batch.raise_for_status()
+        for _ in range(5):
+            if self.http.get("/v1/messages/batches", params={"limit": 1}).status_code == 200:
+                break
+            time.sleep(2)
+        # Cancelled (answered 501 with default settings), so it leaves the active batches' list.
+        self.http.patch(f"/v1/messages/batches/{batch.json()['id']}/cancel")
 
     def _finished(self, run_id: str) -> str:
         deadline = time.monotonic() + 120

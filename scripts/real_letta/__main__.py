@@ -25,6 +25,9 @@ def main(argv: list[str]) -> int:
     except StepError as exc:
         print(exc, file=sys.stderr)
         return 1
+    except OSError as exc:  # a directory that cannot be made, a file that cannot be written
+        print(f"real-letta: {argv[0]} failed: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

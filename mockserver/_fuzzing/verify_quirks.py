@@ -27,12 +27,31 @@ def _done_differs(difference: Difference) -> bool:
     return ("[DONE]" in difference.recorded) != ("[DONE]" in difference.seen)
 
 
+def _either(difference: Difference, value: str) -> bool:
+    return value in (difference.recorded.strip('"'), difference.seen.strip('"'))
+
+
+_BATCH_OPS = frozenset({"create_batch", "retrieve_batch", "list_batches"})
+
+
 def explain(difference: Difference) -> str | None:
     """The quirk's name, or ``None`` when the difference looks like none of them."""
     op, kind, pointer = difference.operation, difference.kind, difference.pointer
     found: str | None = None
     if pointer.endswith(_NAIVE_FIELDS) and kind in ("timestamp_format", "schema"):
         found = "naive-timestamps"
+    elif pointer.endswith("/callback_url") and (
+        _either(difference, "string None") or _either(difference, "None")
+    ):
+        found = "callback-url-none-string"
+    elif op in _BATCH_OPS and pointer.endswith("/status") and _either(difference, "running"):
+        found = "batch-polling-off"  # running at once, where the documented server says created
+    elif (
+        op in ("list_batches", "list_jobs")
+        and kind == "status"
+        and "400" in (difference.recorded, difference.seen)
+    ):
+        found = "job-cursors-crossed-400"
     elif pointer in ("/detail", "/trace_id") or pointer.startswith("/detail/"):
         found = "validation-detail-string"
     elif op == "list_batches" and kind in _LISTING:

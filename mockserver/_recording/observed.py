@@ -22,6 +22,8 @@ _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _FINISHED = frozenset(("completed", "failed", "expired"))
 _ACTIVE = frozenset(("created", "running", "pending"))
+_ENDED = _FINISHED | {"cancelled"}
+"""What a list of every batch would hold and an active-only one leaves out."""
 _REMEMBERED = 10_000
 """Records whose creation time and status are kept to judge later answers by."""
 _DEFAULT_LIMIT = 50
@@ -237,7 +239,7 @@ class Observer:
             return None
         listed = {item.get("id") for item in items}
         for batch_id, status in self.status.items():
-            if status in _FINISHED and batch_id not in listed:
+            if status in _ENDED and batch_id not in listed:
                 seq = self.status_seq.get(batch_id, 0)
                 return (
                     f"the list held {len(items)} created or running batches (fewer than the page's"

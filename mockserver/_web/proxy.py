@@ -305,7 +305,7 @@ def proxy_endpoint(ctx: ProxyContext, methods: Mapping[str, Operation]) -> Calla
             method, url, headers=wire.request_headers(ex.headers, ctx.config.upstream_api_key), content=raw
         )
         try:
-            upstream = await client.send(outgoing, stream=True)
+            upstream = await wire.send(client, outgoing)
         except httpx.TimeoutException as exc:
             return _failure(ctx, ex, 504, f"did not answer within {ctx.config.upstream_timeout:g} s", exc)
         except httpx.HTTPError as exc:

@@ -102,6 +102,9 @@ def _session(sdk: Letta, http: httpx.Client, setup: Setup) -> Observations:
             obs[f"list_batches.{order}.{cursor}_b2"] = {"status": status, "listed": names.listed(body)}
     status, body = _sdk(lambda: sdk.batches.with_raw_response.list(limit=0))
     obs["list_batches.limit_0"] = {"status": status, "listed": sorted(names.listed(body))}
+    # Both cursors, `before` naming the older batch: a window in order=desc's terms.
+    answer = http.get("/v1/messages/batches", params={"before": names["b1"], "after": names["b3"]})
+    obs["list_batches.crossed"] = error(answer) if answer.status_code != 200 else {"status": 200}
 
     # -- batch messages, with `after`
     status, body = _sdk(lambda: sdk.batches.messages.with_raw_response.list(names["b1"]))
@@ -121,6 +124,12 @@ def _session(sdk: Letta, http: httpx.Client, setup: Setup) -> Observations:
     first = messages[0]["id"] if messages else _unknown("message")
     answer = http.get(f"/v1/messages/batches/{names['b1']}/messages", params={"after": first})
     obs["list_messages_for_batch.after"] = error(answer) if answer.status_code != 200 else {"status": 200}
+    answer = http.get(f"/v1/messages/batches/{names['b1']}/messages", params={"before": first})
+    again = answer.json().get("messages", []) if answer.status_code == 200 else []
+    obs["list_messages_for_batch.before"] = {
+        "status": answer.status_code,
+        "holds_the_cursor": any(message.get("id") == first for message in again),
+    }
 
     # -- cancel, twice, and what the list shows afterwards
     status, body = _sdk(lambda: sdk.batches.with_raw_response.cancel(names["b2"]))

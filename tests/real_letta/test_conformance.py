@@ -22,6 +22,7 @@ from mockserver import MockServer
 from mockserver._contract.quirks import PROFILES
 from mockserver._fuzzing.verify_command import main as verify
 
+from .publish import NOT_SHOWN
 from .session import Observations, run_session
 from .setups import MockSetup, RealSetup
 
@@ -52,15 +53,7 @@ KNOWN_DIFFERENCES: dict[str, str] = {
 }
 
 
-NOT_SHOWN_BY_THE_SESSION: frozenset[str] = frozenset(
-    {
-        # With batch polling off no batch ever finishes there, so none can be cancelled after its end.
-        "batch-cancel-unguarded",
-        # A run made through the async messages endpoint streams nothing on the real server (no Redis
-        # stream of its own), so no stream of a cancelled run can be read to its end.
-        "cancelled-stream-no-done",
-    }
-)
+NOT_SHOWN_BY_THE_SESSION: frozenset[str] = frozenset(NOT_SHOWN)
 """Quirks of letta-oss this session cannot make the real server show, each with its reason."""
 
 

@@ -17,7 +17,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from mockserver._config import GROUPS, Config, Setting, env_of, flag_of, settings
+from mockserver._config import Config, flag_of, settings
+from mockserver._config.rules import GROUPS, Setting, env_of
 from mockserver._contract.quirks import quirk_listing
 from mockserver._fuzzing.arguments import configure as configure_fuzz
 from mockserver._fuzzing.arguments import run as run_fuzz

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from mockserver import Config, MockServer, __version__
-from mockserver._config import Setting, env_of, flag_of, settings
+from mockserver._config import flag_of, settings
+from mockserver._config.rules import Setting, env_of
 from mockserver._running.cli import config_from_args as config_from_args_
 from mockserver._running.cli import flag_table
 

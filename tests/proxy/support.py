@@ -21,6 +21,9 @@ CANCELLED_RUN = "run-00000000-0000-4000-8000-00000000000c"
 BATCH_ID = "job-00000000-0000-4000-8000-00000000000b"
 JOB_ID = "job-00000000-0000-4000-8000-00000000000d"
 SLOW_RUN = "run-00000000-0000-4000-8000-00000000000e"
+STALE_RUN = "run-00000000-0000-4000-8000-00000000000f"
+"""Answered on a connection kept alive, which then drops the next request sent on it unanswered (as
+Letta's server closes a connection after a 500 while a client may already be sending on it)."""
 
 
 @contextmanager
@@ -34,11 +37,13 @@ Writer = asyncio.StreamWriter
 Handler = Callable[[Writer], Awaitable[None]]
 
 
-async def _answer(writer: Writer, status: int, body: Any, content_type: str = "application/json") -> None:
+async def _answer(
+    writer: Writer, status: int, body: Any, content_type: str = "application/json", *, close: bool = True
+) -> None:
     payload = body if isinstance(body, bytes) else json.dumps(body).encode()
     head = (
         f"HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {len(payload)}\r\n"
-        "x-upstream: broken\r\nconnection: close\r\n\r\n"
+        f"x-upstream: broken\r\n{'connection: close' + chr(13) + chr(10) if close else ''}\r\n"
     )
     writer.write(head.encode() + payload)
     await writer.drain()
@@ -100,6 +105,11 @@ class BrokenUpstream:
         path, _, query = target.partition("?")
         try:
             await self._route(writer, method, path, query)
+            if path == f"/v1/runs/{STALE_RUN}":
+                next_head = await reader.readuntil(b"\r\n\r\n")
+                self.requests.append(f"dropped: {next_head.split(b' ', 2)[1].decode('latin-1')}")
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
         finally:
             writer.close()
 
@@ -113,6 +123,8 @@ class BrokenUpstream:
             await _answer(writer, 500 if "after=" in query else 200, {"messages": []})
         elif method == "GET" and path == f"/v1/jobs/{JOB_ID}":
             return  # the connection closes without an answer
+        elif method == "GET" and path == f"/v1/runs/{STALE_RUN}":
+            await _answer(writer, 200, {"id": STALE_RUN}, close=False)
         elif method == "GET" and path == f"/v1/runs/{SLOW_RUN}":
             await asyncio.sleep(5)
             await _answer(writer, 200, {})

@@ -15,6 +15,7 @@ from proxy.support import (
     JOB_ID,
     RUN_ID,
     SLOW_RUN,
+    STALE_RUN,
     BrokenUpstream,
     proxy_to,
 )
@@ -121,6 +122,20 @@ def test_a_dropped_connection_is_a_502_and_journaled(http: httpx.Client, broken:
     entries = http.get("/_mock/requests").json()["requests"]
     assert [(e["path"], e["status"]) for e in entries] == [(f"/v1/jobs/{JOB_ID}", 502)]
     assert [d["rule"] for d in report(http)["server_deviations"]] == ["upstream_unreachable"]
+
+
+def test_a_get_on_a_kept_alive_connection_the_upstream_dropped_is_sent_again(
+    http: httpx.Client, broken: BrokenUpstream
+) -> None:
+    before = len(broken.requests)
+    assert http.get(f"/v1/runs/{STALE_RUN}").status_code == 200
+    # Sent on the connection kept alive, dropped there unanswered, then sent again on a new one.
+    assert http.get(f"/v1/runs/{STALE_RUN}").status_code == 200
+    assert broken.requests[before:] == [
+        f"GET /v1/runs/{STALE_RUN}",
+        f"dropped: /v1/runs/{STALE_RUN}",
+        f"GET /v1/runs/{STALE_RUN}",
+    ]
 
 
 def test_an_unreachable_upstream_is_a_502() -> None:

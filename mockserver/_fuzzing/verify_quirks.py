@@ -31,6 +31,7 @@ def _either(difference: Difference, value: str) -> bool:
     return value in (difference.recorded.strip('"'), difference.seen.strip('"'))
 
 
+_CALLBACK_OUTCOME = ("/callback_error", "/callback_sent_at")
 _BATCH_OPS = frozenset({"create_batch", "retrieve_batch", "list_batches"})
 
 
@@ -43,6 +44,13 @@ def explain(difference: Difference) -> str | None:
     elif pointer.endswith("/callback_url") and (
         _either(difference, "string None") or _either(difference, "None")
     ):
+        found = "callback-url-none-string"
+    elif (
+        pointer.endswith(("/callback_error", "/callback_sent_at"))
+        and kind == "type"
+        and _either(difference, "null null")
+    ):
+        # A batch that asked for no callback, with one attempted (to "None") and failed: the same quirk.
         found = "callback-url-none-string"
     elif op in _BATCH_OPS and pointer.endswith("/status") and _either(difference, "running"):
         found = "batch-polling-off"  # running at once, where the documented server says created

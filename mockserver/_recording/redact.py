@@ -8,6 +8,7 @@ named like a key or token, and the query parameters clients put keys in.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from urllib.parse import parse_qsl, quote
 
@@ -30,6 +31,12 @@ def secret_header(name: str) -> bool:
 
 def redact_headers(headers: Headers) -> Headers:
     return tuple((name, REDACTED if secret_header(name) else value) for name, value in headers)
+
+
+def redact_raw_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Headers as ASGI holds them (raw bytes, the journal's form), with the same secrets redacted."""
+    secret = REDACTED.encode()
+    return [(name, secret if secret_header(name.decode("latin-1")) else value) for name, value in headers]
 
 
 def redact_query(query: str) -> str:

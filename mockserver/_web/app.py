@@ -6,7 +6,7 @@ dispatcher, journal, faults) and wires them; ``_http`` holds the endpoints thems
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,7 @@ from mockserver._control.journal import RequestJournal
 from mockserver._control.requestlog import index, log_unrouted
 from mockserver._recording import replay
 from mockserver._recording.recorder import Recorder, session_file
+from mockserver._recording.redact import redact_query, redact_raw_headers
 from mockserver._simulation.clock import make_clock
 from mockserver._simulation.observers import Event
 from mockserver._simulation.simulation import Simulation
@@ -259,12 +260,23 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
     app.router.redirect_slashes = False
     app.state.parts = parts
 
+    return FaultLayer(app, parts.faults, table, fault_journal(parts.journal))
+
+
+def fault_journal(
+    journal: RequestJournal, *, redacted: bool = False
+) -> Callable[[Scope, Operation, int, str], None]:
+    """What the fault layer calls for a request a fault answered: the journal's entry for it (credentials
+    redacted, for the proxy, whose journal must never hold a client's)."""
+
     def record_fault(scope: Scope, op: Operation, status: int, fault: str) -> None:
-        parts.journal.record(
+        query = scope.get("query_string", b"").decode("latin-1")
+        headers = list(scope.get("headers", []))
+        journal.record(
             method=scope["method"],
             path=scope["path"],
-            query=scope.get("query_string", b"").decode("latin-1"),
-            headers=list(scope.get("headers", [])),
+            query=redact_query(query) if redacted else query,
+            headers=redact_raw_headers(headers) if redacted else headers,
             body=b"",
             status=status,
             duration=0.0,
@@ -273,4 +285,4 @@ def create_app(config: Config | None = None, *, table: OperationTable | None = N
             fault=fault,
         )
 
-    return FaultLayer(app, parts.faults, table, record_fault)
+    return record_fault

@@ -36,13 +36,13 @@ from mockserver._contract.quirks import QuirkSet
 from mockserver._contract.spec import Operation, OperationTable, default_table
 from mockserver._contract.validation import SchemaSet, Violation
 from mockserver._control.api import Control
-from mockserver._control.faults import FaultLayer, Faults, Scope
+from mockserver._control.faults import FaultLayer, Faults
 from mockserver._control.journal import RequestJournal
 from mockserver._recording.exchange import Exchange
 from mockserver._recording.recorder import Recorder, session_file
-from mockserver._recording.redact import redact, redact_query
+from mockserver._recording.redact import redact, redact_query, redact_raw_headers
 from mockserver._web import proxy_wire as wire
-from mockserver._web.app import Parts
+from mockserver._web.app import Parts, fault_journal
 from mockserver._web.endpoints import (
     ApiContext,
     check_api_key,
@@ -138,7 +138,7 @@ def _journal(ctx: ProxyContext, ex: _Exchange, status: int, answer: bytes, quirk
         method=ex.method,
         path=ex.path,
         query=query,
-        headers=wire.redact_raw_headers(ex.headers),
+        headers=redact_raw_headers(ex.headers),
         body=ex.body,
         status=status,
         duration=time.perf_counter() - ex.started,
@@ -390,18 +390,4 @@ def create_proxy_app(config: Config, *, table: OperationTable | None = None) -> 
     app.state.parts = parts
     app.state.proxy = ctx
 
-    def record_fault(scope: Scope, op: Operation, status: int, fault: str) -> None:
-        journal.record(
-            method=scope["method"],
-            path=scope["path"],
-            query=redact_query(scope.get("query_string", b"").decode("latin-1")),
-            headers=wire.redact_raw_headers(scope.get("headers", [])),
-            body=b"",
-            status=status,
-            duration=0.0,
-            operation_id=op.operation_id,
-            label=op.label,
-            fault=fault,
-        )
-
-    return FaultLayer(app, faults, table, record_fault)
+    return FaultLayer(app, faults, table, fault_journal(journal, redacted=True))

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from mockserver._recording.redact import REDACTED, secret_header
+from mockserver._recording.redact import secret_header
 
 HOP_BY_HOP = frozenset(
     (
@@ -63,12 +63,6 @@ def answer_headers(headers: Iterable[tuple[str, str]], stream: bool) -> list[tup
     if stream and not any(name == "cache-control" for name, _ in kept):
         kept.append(("cache-control", "no-cache"))
     return kept
-
-
-def redact_raw_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The journal's form (raw bytes), with the same secrets redacted."""
-    secret = REDACTED.encode()
-    return [(name, secret if secret_header(name.decode("latin-1")) else value) for name, value in headers]
 
 
 class EventSplitter:

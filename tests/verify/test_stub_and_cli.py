@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fuzzing.support import serving
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -14,7 +15,7 @@ from starlette.routing import Route
 
 from mockserver._running.cli import main
 
-from .support import ServerFactory, kinds, run_cli, serving
+from .support import ServerFactory, kinds, run_cli
 
 WRONG_BATCH = {"id": 42, "status": "exploded", "created_at": "yesterday", "agent_id": None}
 

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fuzzing.support import serving
 
 from mockserver._fuzzing.verify_command import main
 from mockserver._recording import har
 
-from .support import ServerFactory, kinds, serving
+from .support import ServerFactory, kinds
 
 
 def verified(recording: Path, url: str, **options: Any) -> tuple[int, dict[str, Any]]:
@@ -77,6 +78,7 @@ def test_contract_recording_against_letta_oss_names_each_quirk(
     assert statuses == {("list_messages_for_batch", "200", "500"), ("delete_run", "200", "500")}
     # Each difference is named by the quirk it shows, and none is left unnamed.
     assert document["quirks"] == [
+        "callback-url-none-string",
         "naive-timestamps",
         "batch-list-active-only",
         "batch-messages-after-500",
@@ -128,13 +130,15 @@ def test_the_summary_table_lists_every_exchange_then_the_differences(
     delete = rows[15].split()
     assert delete[1] == "DELETE"
     assert delete[-2:] == ["200/500", "1"]
-    assert rows[0].split()[-2:] == ["200/200", "0"]
+    assert rows[0].split()[-2:] == ["200/200", "1"]  # callback_url "None" (callback-url-none-string)
     assert "Seeded before replaying:" in text
     assert "#15 delete_run (answer) [status]: 200 -> 500 (quirk run-delete-500)" in text
     assert "0 difference(s) match none" in text
     # 2 timestamps of batches and jobs, 2 of runs (each a format and a schema difference), the list's
-    # length and its two batches, the 422's detail (schema, type) and trace_id, and two 500s.
-    assert lines[-1].startswith("16 difference(s) in 8 of 16 exchange(s): ")
+    # length and its two batches, the 422's detail (schema, type) and trace_id, and two 500s; and the
+    # "None" callback URL of both batches where they are read (the list's, the create's, the retrieves':
+    # url, the failed attempt's time and error).
+    assert lines[-1].startswith("26 difference(s) in 10 of 16 exchange(s): ")
 
 
 def test_seeding_a_server_that_is_no_mock_is_said_and_skipped(

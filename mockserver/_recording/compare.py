@@ -21,6 +21,7 @@ import orjson
 
 from mockserver._contract.spec import Operation, OperationTable, Refs, pointer_escape
 from mockserver._contract.validation import SchemaSet
+from mockserver._recording.bodies import NOT_JSON, kind_of_body, parse_json, sse_events, stream_shape
 from mockserver._recording.exchange import Exchange
 from mockserver._recording.idmap import IdMap, is_id, item_id, pair_items, prefix
 
@@ -201,10 +202,10 @@ class Comparison:
         if streams[0]:
             yield from self._stream(op, recorded, seen)
             return
-        left, right = _json(recorded.response_body), _json(seen.response_body)
-        if left is _NOT_JSON or right is _NOT_JSON:
-            if (left is _NOT_JSON) != (right is _NOT_JSON):
-                yield "", "body", _kind_of_body(left), _kind_of_body(right)
+        left, right = parse_json(recorded.response_body), parse_json(seen.response_body)
+        if left is NOT_JSON or right is NOT_JSON:
+            if (left is NOT_JSON) != (right is NOT_JSON):
+                yield "", "body", kind_of_body(left), kind_of_body(right)
             return
         spec = op.responses.get(recorded.status) if op else None
         start = [self.table.refs.at(spec.json_pointer)] if spec and spec.json_pointer else []
@@ -235,16 +236,16 @@ class Comparison:
         if SSE in (exchange.header("content-type") or "") and SSE in spec.media_types:
             pointer = spec.media_types[SSE]
             for i, (_name, data) in enumerate(sse_events(exchange.response_body)):
-                event = _json(data.encode())
-                if event is _NOT_JSON:
+                event = parse_json(data.encode())
+                if event is NOT_JSON:
                     continue  # [DONE] and pings; the sequence check judges them
                 for v in self.validator.violations(pointer, event, ("events", i)):
                     found.append((_pointer(v.loc), v.type, v.detail or v.msg))
             return found
         if spec.json_pointer is None:
             return found
-        body = _json(exchange.response_body)
-        if body is _NOT_JSON:
+        body = parse_json(exchange.response_body)
+        if body is NOT_JSON:
             return [("", "json", "the body is not JSON")]
         return [
             (_pointer(v.loc), v.type, v.detail or v.msg)
@@ -261,7 +262,7 @@ class Comparison:
         for (_, a), (_, b) in zip(
             sse_events(recorded.response_body), sse_events(seen.response_body), strict=False
         ):
-            self.ids.learn_bodies(_json(a.encode()), _json(b.encode()))
+            self.ids.learn_bodies(parse_json(a.encode()), parse_json(b.encode()))
 
     def _walk(
         self, left: Any, right: Any, schemas: list[Any], where: str
@@ -362,56 +363,8 @@ def _same_moment(a: Any, b: Any) -> bool:
     return when[0] is not None and when[0] == when[1]
 
 
-_NOT_JSON: Any = object()
-
-
-def _json(body: bytes) -> Any:
-    if not body:
-        return _NOT_JSON
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return _NOT_JSON
-
-
-def _kind_of_body(parsed: Any) -> str:
-    return "not JSON" if parsed is _NOT_JSON else "JSON"
-
-
 def _pointer(loc: Iterable[str | int]) -> str:
     parts = [str(part) for part in loc]
     if parts[:1] == ["response"]:
         parts = parts[1:]
     return "".join(f"/{pointer_escape(part)}" for part in parts)
-
-
-def sse_events(body: bytes) -> list[tuple[str, str]]:
-    """An event stream's events as (event name, data); a ping or comment alone is no event."""
-    events: list[tuple[str, str]] = []
-    name, data = "message", list[str]()
-    for line in [*body.decode("utf-8", "replace").splitlines(), ""]:
-        if not line:
-            if data:
-                events.append((name, "\n".join(data)))
-            name, data = "message", list[str]()
-        elif line.startswith("data:"):
-            data.append(line[5:].strip())
-        elif line.startswith("event:"):
-            name = line[6:].strip()
-    return events
-
-
-def stream_shape(body: bytes) -> list[str]:
-    """A stream as a client follows it: each event's kind, runs of the same kind as one."""
-    shape: list[str] = []
-    for name, data in sse_events(body):
-        if data == "[DONE]":
-            kind = "[DONE]"
-        elif name == "error":
-            kind = "event:error"
-        else:
-            parsed = _json(data.encode())
-            kind = str(parsed.get("message_type", "data")) if isinstance(parsed, Mapping) else "data"
-        if not shape or shape[-1] != kind:
-            shape.append(kind)
-    return shape

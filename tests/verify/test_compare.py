@@ -9,7 +9,8 @@ import orjson
 import pytest
 
 from mockserver._contract.spec import default_table
-from mockserver._recording.compare import Comparison, Difference, direction, stream_shape, timestamp_format
+from mockserver._recording.bodies import stream_shape
+from mockserver._recording.compare import Comparison, Difference, direction, timestamp_format
 from mockserver._recording.exchange import Exchange
 from mockserver._recording.idmap import IdMap
 

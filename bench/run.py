@@ -436,7 +436,7 @@ def list_latency(run: Run) -> dict[str, Any]:
         base = seed.ok(client.get("/_mock/state"))
         for size in (s.stored_small, s.stored_large):
             jobs = seed.batch_jobs(template, size, now=base["clock"]["now"], finished=True)
-            state = {**base, "jobs": jobs, "runs": [], "scenarios": []}
+            state = {**base, "version": seed.SNAPSHOT_VERSION, "jobs": jobs, "runs": [], "scenarios": []}
             put = seed.put_state(client, state)
             put["batches_per_s"] = round(size / put["seconds"], 1)
             middle = jobs[size // 2]["body"]["id"]
@@ -492,7 +492,9 @@ def callbacks(run: Run) -> dict[str, Any]:
             template = seed.ok(client.post("/v1/messages/batches", json=body))
             base = seed.ok(client.get("/_mock/state"))
             jobs = seed.batch_jobs(template, count, now=base["clock"]["now"], finished=False)
-            put = seed.put_state(client, {**base, "jobs": jobs, "runs": [], "scenarios": []})
+            put = seed.put_state(
+                client, {**base, "version": seed.SNAPSHOT_VERSION, "jobs": jobs, "runs": [], "scenarios": []}
+            )
             pending = seed.ok(client.get("/_mock/clock"))["pending_changes"]
             say(f"callbacks: {count:,} batches with a callback_url stored; {pending:,} changes pending")
             receiver.clear()

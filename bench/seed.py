@@ -54,7 +54,8 @@ def batch_jobs(
     duration: float = 2.0,
     seed: int = 1,
 ) -> list[dict[str, Any]]:
-    """``count`` snapshot jobs shaped like ``template`` (a batch body the mock answered with).
+    """``count`` snapshot jobs shaped like ``template`` (a batch body the mock answered with), as snapshot
+    version 1 writes them (``SNAPSHOT_VERSION``: put them in a state of that version; the mock reads both).
 
     ``finished``: completed batches created 10 ms apart before ``now``, nothing left to do.
     Otherwise: batches created at ``now`` with one unfinished item, due at ``now + duration``.
@@ -99,6 +100,10 @@ def batch_jobs(
             }
         )
     return jobs
+
+
+SNAPSHOT_VERSION = 1
+"""The snapshot version ``batch_jobs`` writes."""
 
 
 def put_state(client: httpx.Client, state: dict[str, Any]) -> dict[str, Any]:

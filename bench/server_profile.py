@@ -170,7 +170,10 @@ def main(argv: list[str] | None = None) -> int:
                     template = seed.ok(client.post("/v1/messages/batches", json=body))
                     base = seed.ok(client.get("/_mock/state"))
                     jobs = seed.batch_jobs(template, args.count, now=base["clock"]["now"], finished=False)
-                    seed.put_state(client, {**base, "jobs": jobs, "runs": [], "scenarios": []})
+                    seed.put_state(
+                        client,
+                        {**base, "version": seed.SNAPSHOT_VERSION, "jobs": jobs, "runs": [], "scenarios": []},
+                    )
                     sampler = start_sampler(args.seconds)
                     started = time.perf_counter()
                     seed.ok(client.post("/_mock/clock/advance", json={"seconds": 2.5}))

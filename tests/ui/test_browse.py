@@ -44,14 +44,14 @@ def many(server_factory: ServerFactory) -> Iterator[tuple[httpx.Client, list[str
         for n in range(STORED):
             job = copy.deepcopy(template)
             job_id = f"job-{uuid.UUID(int=n + 1, version=4)}"
-            job["body"]["id"] = job_id
+            job["id"] = job_id
             job["created"] = template["created"] - (STORED - n)  # one second apart, oldest first
-            job["body"]["created_at"] = stamp(job["created"])
-            job["items"][0]["agent_id"] = AGENT_A if n % 3 else AGENT_B
+            job["created_at"] = job["updated_at"] = stamp(job["created"])
+            job["items"][0][0] = AGENT_A if n % 3 else AGENT_B  # (agent, text, outcome)
             jobs.append(job)
         state["jobs"] = jobs
         assert http.put("/_mock/state", json=state).status_code == 200
-        newest_first = [job["body"]["id"] for job in reversed(jobs)]
+        newest_first = [job["id"] for job in reversed(jobs)]
         yield http, newest_first
         http.post("/_mock/reset")
 

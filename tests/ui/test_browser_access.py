@@ -68,9 +68,9 @@ def crowded(server_factory: ServerFactory) -> Iterator[MockServer]:
         jobs = []
         for n in range(10_000):
             job = copy.deepcopy(template)
-            job["body"]["id"] = f"job-{uuid.UUID(int=n + 1, version=4)}"
+            job["id"] = f"job-{uuid.UUID(int=n + 1, version=4)}"
             job["created"] = template["created"] - (10_000 - n)
-            job["body"]["created_at"] = stamp(job["created"])
+            job["created_at"] = job["updated_at"] = stamp(job["created"])
             jobs.append(job)
         state["jobs"] = jobs
         assert http.put("/_mock/state", json=state).status_code == 200

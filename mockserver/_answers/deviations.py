@@ -79,6 +79,8 @@ def always_500(request: ParsedRequest, quirks: QuirkSet) -> JsonReply | None:
     quirk = _ALWAYS_500.get(operation)
     if quirk is None and operation == "list_messages_for_batch" and request.query.get("after"):
         quirk = "batch-messages-after-500"
+    if quirk is None and operation == "retrieve_stream_for_run" and request.body is None:
+        quirk = "stream-without-body-500"
     return unknown_error(quirk) if quirk is not None and quirk in quirks else None
 
 
@@ -113,3 +115,34 @@ def batch_deviations(jobs: Mapping[str, JobRecord], request: ParsedRequest, repl
         if body.get("callback_url") == "None" and found is not None and found.job_type == "batch":
             shaped.append("callback-url-none-string")
     return marked(reply, shaped)
+
+
+_USER = ("user_id", "user-00000000-0000-4000-8000-000000000000")
+_ORGANIZATION = ("organization_id", "org-00000000-0000-4000-8000-000000000000")
+_OWNER = {
+    **dict.fromkeys(
+        ("create_batch", "retrieve_batch", "list_batches", "retrieve_job", "list_jobs", "delete_job"), _USER
+    ),
+    "retrieve_metrics_for_run": _ORGANIZATION,
+    "list_steps_for_run": _ORGANIZATION,
+}
+"""The owner field the real server's models keep on each operation's records, with the default owner's id."""
+
+
+def shaped_records(request: ParsedRequest, reply: JsonReply, quirks: QuirkSet) -> JsonReply:
+    """The record-shaping quirks (``owner-ids``, ``run-retrieve-duration-null``) applied to a 2xx answer."""
+    if not 200 <= reply.status < 300:
+        return reply
+    operation = request.operation.operation_id
+    owner = _OWNER.get(operation) if "owner-ids" in quirks else None
+    if owner is not None and records_in(reply.body):
+        name, value = owner
+        body = reply.body
+        body = [item | {name: value} for item in body] if isinstance(body, list) else body | {name: value}
+        reply = marked(JsonReply(body, reply.status, reply.headers, reply.quirks), ["owner-ids"])
+    duration_null = operation == "retrieve_run" and "run-retrieve-duration-null" in quirks
+    if duration_null and isinstance(reply.body, dict) and reply.body.get("total_duration_ns") is not None:
+        body = reply.body | {"total_duration_ns": None}
+        plain = JsonReply(body, reply.status, reply.headers, reply.quirks)
+        reply = marked(plain, ["run-retrieve-duration-null"])
+    return reply

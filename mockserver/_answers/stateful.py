@@ -14,7 +14,14 @@ from typing import Any
 from mockserver._answers import lists
 from mockserver._answers import sse as _sse
 from mockserver._answers.backend import JsonReply, Reply, StreamReply
-from mockserver._answers.deviations import batch_deviations, error, naive_timestamps, unknown_error
+from mockserver._answers.deviations import (
+    always_500,
+    batch_deviations,
+    error,
+    naive_timestamps,
+    shaped_records,
+    unknown_error,
+)
 from mockserver._contract.errors import BadRequest, Gone, NotFound
 from mockserver._contract.generate import prefixed_id
 from mockserver._contract.parsing import ParsedRequest, batch_requests
@@ -72,11 +79,16 @@ class StatefulBackend:
         }
 
     async def handle(self, request: ParsedRequest) -> Reply:
+        if request.operation.operation_id == "retrieve_stream_for_run":
+            refused = always_500(request, self.quirks)  # the stream's 500 changes no record
+            if refused is not None:
+                return refused
         reply = self._handlers[request.operation.operation_id](request)
         if not isinstance(reply, JsonReply):
             return reply
         if "naive-timestamps" in self.quirks:
             reply = naive_timestamps(reply)
+        reply = shaped_records(request, reply, self.quirks)
         return batch_deviations(self.sim.jobs, request, reply)
 
     # -- lookups ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from mockserver._answers import sse as _sse
 from mockserver._answers.adversarial import AdversarialGenerator
 from mockserver._answers.backend import JsonReply, Reply, StreamReply
 from mockserver._answers.compat import simulated
-from mockserver._answers.deviations import always_500, naive_timestamps, none_string_callback
+from mockserver._answers.deviations import always_500, naive_timestamps, none_string_callback, shaped_records
 from mockserver._answers.paging import page_by_query
 from mockserver._answers.realistic import make_consistent, status_of
 from mockserver._contract.generate import ANCHOR, DataGenerator, prefixed_id
@@ -122,6 +122,7 @@ class StatelessBackend:
             return reply
         if "naive-timestamps" in self.quirks:
             reply = naive_timestamps(reply)
+        reply = shaped_records(request, reply, self.quirks)
         if request.operation.operation_id == "create_batch" and "callback-url-none-string" in self.quirks:
             reply = none_string_callback(reply)
         return reply

@@ -120,6 +120,30 @@ QUIRKS: tuple[Quirk, ...] = (
         stateless=True,
     ),
     Quirk(
+        "stream-without-body-500",
+        "POST /v1/runs/{run_id}/stream without a request body answers 500, although the documentation makes"
+        " the body optional",
+        "letta/server/rest_api/routers/v1/runs.py:324-411 (reads `None.starting_after`)",
+        "a raw client that posts no body gets InternalServerError; send `{}` (the SDK always does)",
+        stateless=True,
+    ),
+    Quirk(
+        "run-retrieve-duration-null",
+        "GET /v1/runs/{run_id} answers total_duration_ns null (the runs column is never written); only the"
+        " list fills it, from the run's metrics",
+        "letta/services/run_manager.py:292-300 (only the list reads the metrics)",
+        "a run's duration read from the run itself is always None: read it from GET /v1/runs/ or the metrics",
+    ),
+    Quirk(
+        "owner-ids",
+        "Job and BatchJob answers carry user_id, RunMetrics and Step answers organization_id: fields the"
+        " documented schemas (additionalProperties false) leave out",
+        "letta/schemas/job.py, run_metrics.py, step.py (the OSS models keep the owner's id)",
+        "a client that validates answers against the documented schemas rejects every real one: allow"
+        " unknown properties",
+        stateless=True,
+    ),
+    Quirk(
         "batch-cancel-unguarded",
         "cancelling a finished batch rewrites it to cancelled (completed_at unchanged, no callback)",
         "letta/server/rest_api/routers/v1/messages.py:245-272",

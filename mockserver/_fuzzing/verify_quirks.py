@@ -52,6 +52,12 @@ def explain(difference: Difference) -> str | None:
     ):
         # A batch that asked for no callback, with one attempted (to "None") and failed: the same quirk.
         found = "callback-url-none-string"
+    elif pointer.endswith(("/user_id", "/organization_id")) and kind in ("extra", "missing", "schema"):
+        found = "owner-ids"
+    elif op == "retrieve_run" and pointer == "/total_duration_ns" and _either(difference, "null null"):
+        found = "run-retrieve-duration-null"
+    elif op == "retrieve_stream_for_run" and _five_hundred(difference):
+        found = "stream-without-body-500"
     elif op in _BATCH_OPS and pointer.endswith("/status") and _either(difference, "running"):
         found = "batch-polling-off"  # running at once, where the documented server says created
     elif (

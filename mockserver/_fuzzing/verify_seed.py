@@ -124,7 +124,11 @@ def run_seeds(exchanges: Iterable[Exchange], table: OperationTable) -> tuple[lis
         if seen.messages:
             payload["messages"] = sorted(seen.messages.values(), key=_when)
         if seen.steps:
-            payload["steps"] = list(seen.steps.values())
+            # The real server's steps carry its owner's organization_id, which no documented Step has
+            # (quirk owner-ids): the mock stores steps as documented and adds it back under that quirk.
+            payload["steps"] = [
+                {k: v for k, v in step.items() if k != "organization_id"} for step in seen.steps.values()
+            ]
         if seen.usage is not None:
             usage = {k: seen.usage[k] for k in ("prompt_tokens", "completion_tokens") if k in seen.usage}
             payload["usage"] = {k: v for k, v in usage.items() if isinstance(v, int) and v >= 0}

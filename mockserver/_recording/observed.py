@@ -107,6 +107,17 @@ def stream_without_done(stream: str) -> str | None:
     return None
 
 
+_OWNER_FIELDS = ("user_id", "organization_id")
+
+
+def owner_ids(items: Sequence[Mapping[str, Any]]) -> str | None:
+    for item in items:
+        for name in _OWNER_FIELDS:
+            if name in item:
+                return f"{item.get('id')} carries {name}, which the documented schema leaves out"
+    return None
+
+
 def none_callback_url(operation_id: str, items: Sequence[Mapping[str, Any]]) -> str | None:
     if "messages" in operation_id:
         return None
@@ -150,6 +161,8 @@ class Observer:
     status: dict[str, str] = field(default_factory=dict)
     status_seq: dict[str, int] = field(default_factory=dict)
     cancelled_finished: dict[str, str] = field(default_factory=dict)
+    durations: dict[str, int] = field(default_factory=dict)
+    """A run's total_duration_ns as a list answered it."""
     """Finished batches a cancel answered 2xx for: a later answer showing them cancelled is the quirk."""
 
     def clear(self) -> None:
@@ -166,9 +179,12 @@ class Observer:
         status: int,
         answer: Any,
         stream: str | None = None,
+        *,
+        bodiless: bool = False,
     ) -> list[Sighting]:
-        """Judge one exchange; returns the quirks it shows (new or not) and notes the new ones."""
-        found = self.judge(seq, operation_id, path, query, status, answer, stream)
+        """Judge one exchange; returns the quirks it shows (new or not) and notes the new ones.
+        ``bodiless``: the request came without a body."""
+        found = self.judge(seq, operation_id, path, query, status, answer, stream, bodiless=bodiless)
         for sighting in found:
             if sighting.quirk not in self.seen:
                 self.seen[sighting.quirk] = {"seq": seq, "request": request, "evidence": sighting.evidence}
@@ -184,6 +200,8 @@ class Observer:
         status: int,
         answer: Any,
         stream: str | None = None,
+        *,
+        bodiless: bool = False,
     ) -> list[Sighting]:
         found: list[Sighting] = []
 
@@ -200,6 +218,16 @@ class Observer:
             if operation_id != "list_messages_for_batch" or after is not None:
                 where = f" with after={after}" if after is not None else ""
                 note(always, f"{operation_id}{where} answered 500")
+        if operation_id == "retrieve_stream_for_run" and status == 500 and bodiless:
+            note("stream-without-body-500", "a stream request without a body answered 500")
+        if operation_id == "retrieve_run" and 200 <= status < 300 and isinstance(answer, dict):
+            listed = self.durations.get(str(answer.get("id")))
+            if answer.get("total_duration_ns") is None and listed is not None:
+                note(
+                    "run-retrieve-duration-null",
+                    f"the run list gave total_duration_ns {listed}, the run null",
+                )
+        note("owner-ids", owner_ids(items))
         if operation_id == "retrieve_stream_for_run" and stream is not None:
             note("cancelled-stream-no-done", stream_without_done(stream))
         if operation_id == "cancel_batch" and 200 <= status < 300:
@@ -289,6 +317,9 @@ class Observer:
             ):
                 self.status[record_id] = item["status"]
                 self.status_seq[record_id] = seq
-        for kept in (self.created, self.status, self.status_seq, self.cancelled_finished):
+            duration = item.get("total_duration_ns")
+            if operation_id == "list_runs" and isinstance(duration, int):
+                self.durations[record_id] = duration
+        for kept in (self.created, self.status, self.status_seq, self.cancelled_finished, self.durations):
             while len(kept) > _REMEMBERED:
                 del kept[next(iter(kept))]

@@ -161,6 +161,7 @@ def _journal(ctx: ProxyContext, ex: _Exchange, status: int, answer: bytes, quirk
         status,
         decoded,
         quirk_text,
+        bodiless=not ex.body,
     )
 
 

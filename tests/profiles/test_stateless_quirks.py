@@ -84,6 +84,7 @@ def test_the_report_names_them_as_the_servers_deviations() -> None:
     assert report["violations"] == []
     assert [(d["operation_id"], d["quirk"]) for d in report["deviations"]] == [
         ("delete_run", "run-delete-500"),
+        ("create_batch", "owner-ids"),
         ("create_batch", "callback-url-none-string"),
     ]
 

@@ -21,12 +21,13 @@ def test_each_request_lists_the_quirks_that_shaped_its_answer() -> None:
             assert http.get("/v1/runs/").status_code == 200  # no quirk shapes this one
         text = render(read(mock._parts(), since), BASE_URL, full=False)
 
-    first, post, polling, none_url, bad, violation, detail, get = text.splitlines()
+    first, post, owner, polling, none_url, bad, violation, detail, get = text.splitlines()
     assert first == (
         f"3 requests to {BASE_URL}, 1 contract violation,"
-        " 3 server deviations (profile quirks), 0 callback attempts"
+        " 4 server deviations (profile quirks), 0 callback attempts"
     )
     assert re.fullmatch(r"  POST   /v1/messages/batches +200 +\d+\.\d ms  create_batch", post)
+    assert owner.endswith("answered with quirk owner-ids (the real server's way)")
     assert (
         polling
         == "         ~ server deviation: answered with quirk batch-polling-off (the real server's way)"

@@ -167,6 +167,11 @@ def test_the_contract_profile_shows_no_quirk_and_letta_oss_shows_each(
         # cancelled-stream-no-done
         cancelled = upstream.seed_run(agent_id=AGENT, status="cancelled", background=True)
         http.post(f"/v1/runs/{cancelled['id']}/stream", json={"include_pings": False})
+        # stream-without-body-500; run-retrieve-duration-null (the list first); owner-ids (on every batch)
+        http.post(f"/v1/runs/{cancelled['id']}/stream")
+        upstream.advance(10)  # the runs finish: the list has their durations
+        http.get("/v1/runs/", params={"limit": 50})
+        http.get(f"/v1/runs/{runs[0]}")
     report = proxy.report()
     assert report["client_violations"] != []  # the 422 request's own
     assert {v["operation_id"] for v in report["client_violations"]} == {"create_batch"}
@@ -190,6 +195,9 @@ def test_the_contract_profile_shows_no_quirk_and_letta_oss_shows_each(
         "callback-url-none-string",
         "job-cursors-crossed-400",
         "batch-messages-before-ignored",
+        "stream-without-body-500",
+        "run-retrieve-duration-null",
+        "owner-ids",
     }
     assert set(seen) == set(NAMES)  # every quirk of the catalogue, each shown by this one session
     assert seen["naive-timestamps"]["request"] == f"GET /v1/messages/batches/{done.id}"

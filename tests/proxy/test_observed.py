@@ -47,6 +47,9 @@ def test_the_detectors_cover_the_whole_catalogue() -> None:
         "callback-url-none-string",
         "batch-messages-before-ignored",
         "job-cursors-crossed-400",
+        "stream-without-body-500",
+        "run-retrieve-duration-null",
+        "owner-ids",
     }
 
 
@@ -219,3 +222,27 @@ def test_batch_messages_before_ignored() -> None:
     assert see(observer, "list_messages_for_batch", 200, {"messages": [second, first]}, before) == {
         "batch-messages-before-ignored"
     }
+
+
+def test_stream_without_body_500() -> None:
+    failed = {"detail": "An unknown error occurred"}
+    assert see(Observer(), "retrieve_stream_for_run", 500, failed) == set()  # it had a body
+    found = Observer().see(1, "r", "retrieve_stream_for_run", {}, {}, 500, failed, bodiless=True)
+    assert {s.quirk for s in found} == {"stream-without-body-500"}
+
+
+def test_run_retrieve_duration_null() -> None:
+    observer = Observer()
+    run = {"id": "run-1", "created_at": "2026-01-01T00:00:00Z"}
+    assert see(observer, "retrieve_run", 200, run | {"total_duration_ns": None}) == set()  # no list seen yet
+    assert see(observer, "list_runs", 200, [run | {"total_duration_ns": 5}]) == set()
+    assert see(observer, "retrieve_run", 200, run | {"total_duration_ns": 5}) == set()
+    null = run | {"total_duration_ns": None}
+    assert see(observer, "retrieve_run", 200, null) == {"run-retrieve-duration-null"}
+
+
+def test_owner_ids() -> None:
+    assert see(Observer(), "retrieve_batch", 200, batch(B1)) == set()
+    assert see(Observer(), "retrieve_batch", 200, batch(B1, user_id="user-1")) == {"owner-ids"}
+    steps = [{"id": "step-1", "organization_id": "org-1"}]
+    assert see(Observer(), "list_steps_for_run", 200, steps) == {"owner-ids"}

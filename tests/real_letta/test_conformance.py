@@ -33,23 +33,9 @@ ServerFactory = Callable[..., MockServer]  # the top conftest's `server_factory`
 SUMMARY = Path(os.environ.get("LETTA_REAL_SUMMARY") or Path(__file__).with_name("last_run.json"))
 
 # step -> why the mock under letta-oss answers differently (fix it in the profile, then remove it here).
-_USER_ID = (
-    "the OSS server returns user_id on BatchJob (quirk 20); letta-oss follows the OAS, which removed it"
-)
-_ORG_ID = "the OSS server returns organization_id on RunMetrics and Step (quirk 20); letta-oss does not"
 KNOWN_DIFFERENCES: dict[str, str] = {
-    "create_batch.no_callback": _USER_ID,
-    "create_batch.callback": _USER_ID,
-    "retrieve_batch": _USER_ID,
-    "cancel_batch.retrieve": _USER_ID,
-    "list_steps_for_run": _ORG_ID,
-    "retrieve_metrics_for_run": _ORG_ID,
-    "retrieve_run": "total_duration_ns is null in GET /v1/runs/{id} but set in the list (quirk 11): "
-    "not reproduced",
-    "retrieve_stream_for_run.no_body": "a stream request without a body is a 500 with Redis configured "
-    "(quirk 4): not reproduced",
-    "retrieve_trace_for_run": "the OSS server answers 501 without its ClickHouse trace store; "
-    "the mock serves a trace",
+    "retrieve_trace_for_run": "the OSS server answers 501 without its ClickHouse trace store (an optional"
+    " service, not a quirk of the code); the mock serves a trace",
 }
 
 
@@ -196,21 +182,10 @@ _SEEDED_RUN = (
 # (operation, kind, field) of a difference verify names no quirk for -> why it is expected.
 UNNAMED_BUT_KNOWN: dict[tuple[str, str, str], str] = {
     **{
-        (op, "missing", "user_id"): f"user_id on BatchJob (quirk 20): {_NOT_REPRODUCED}"
-        for op in ("create_batch", "retrieve_batch", "list_batches", "retrieve_job", "delete_job")
-    },
-    **{
-        (op, "missing", "organization_id"): f"organization_id (quirk 20): {_NOT_REPRODUCED}"
-        for op in ("list_steps_for_run", "retrieve_metrics_for_run")
-    },
-    **{
         ("list_messages_for_batch", "type", name): f"a batch Message's {name} filled: {_NOT_REPRODUCED}"
         for name in ("otid", "tool_returns", "approvals")
     },
-    **{
-        (op, "type", "total_duration_ns"): f"total_duration_ns (quirk 11): {_NOT_REPRODUCED}"
-        for op in ("list_runs", "retrieve_run")
-    },
+    ("list_runs", "type", "total_duration_ns"): _SEEDED_RUN,
     **{
         ("list_steps_for_run", kind, name): _SEEDED_RUN
         for kind, name in (
@@ -229,11 +204,6 @@ UNNAMED_BUT_KNOWN: dict[tuple[str, str, str], str] = {
     ): f"the real job carries an undocumented `examples`: {_NOT_REPRODUCED}",
     ("retrieve_stream_for_run", "sse_sequence", "events"): "an async run's stream sends nothing on the real "
     "server (no Redis stream of its own)",
-    (
-        "retrieve_stream_for_run",
-        "status",
-        "",
-    ): f"a stream request without a body is a 500 (quirk 4): {_NOT_REPRODUCED}",
     ("retrieve_trace_for_run", "status", ""): "501 without the real server's ClickHouse trace store",
 }
 # Under contract, what the quirks leave behind that verify cannot pin on one quirk by itself.

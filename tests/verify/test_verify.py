@@ -78,11 +78,13 @@ def test_contract_recording_against_letta_oss_names_each_quirk(
     assert statuses == {("list_messages_for_batch", "200", "500"), ("delete_run", "200", "500")}
     # Each difference is named by the quirk it shows, and none is left unnamed.
     assert document["quirks"] == [
+        "owner-ids",
         "callback-url-none-string",
         "naive-timestamps",
         "batch-list-active-only",
         "batch-messages-after-500",
         "validation-detail-string",
+        "run-retrieve-duration-null",
         "run-delete-500",
     ]
     assert document["unexplained"] == 0
@@ -130,7 +132,8 @@ def test_the_summary_table_lists_every_exchange_then_the_differences(
     delete = rows[15].split()
     assert delete[1] == "DELETE"
     assert delete[-2:] == ["200/500", "1"]
-    assert rows[0].split()[-2:] == ["200/200", "1"]  # callback_url "None" (callback-url-none-string)
+    # callback_url "None" (callback-url-none-string); user_id, extra and against its schema (owner-ids)
+    assert rows[0].split()[-2:] == ["200/200", "3"]
     assert "Seeded before replaying:" in text
     assert "#15 delete_run (answer) [status]: 200 -> 500 (quirk run-delete-500)" in text
     assert "0 difference(s) match none" in text
@@ -138,7 +141,9 @@ def test_the_summary_table_lists_every_exchange_then_the_differences(
     # length and its two batches, the 422's detail (schema, type) and trace_id, and two 500s; and the
     # "None" callback URL of both batches where they are read (the list's, the create's, the retrieves':
     # url, the failed attempt's time and error).
-    assert lines[-1].startswith("26 difference(s) in 10 of 16 exchange(s): ")
+    # And owner-ids' user_id and organization_id wherever a batch, job, step or metrics is read, and the
+    # run's total_duration_ns null where it is retrieved (run-retrieve-duration-null).
+    assert lines[-1].startswith("37 difference(s) in 11 of 16 exchange(s): ")
 
 
 def test_seeding_a_server_that_is_no_mock_is_said_and_skipped(

@@ -164,11 +164,18 @@ _STATUS_QUIRKS = frozenset(
         "batch-messages-after-500",
         "batch-polling-off",
         "job-cursors-crossed-400",
+        "stream-without-body-500",
     }
 )
 """Quirks whose answer has a status the documentation does not give."""
 _FAILING_QUIRKS = frozenset(
-    {"run-delete-500", "job-cancel-500", "batch-messages-after-500", "batch-polling-off"}
+    {
+        "run-delete-500",
+        "job-cancel-500",
+        "batch-messages-after-500",
+        "batch-polling-off",
+        "stream-without-body-500",
+    }
 )
 """Quirks whose answer is one of the real server's 5xx (the 500s, the batch cancel's 501)."""
 

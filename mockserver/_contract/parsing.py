@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from mockserver._contract.errors import BadRequest, RequestInvalid
 from mockserver._contract.models import check_create_batch
 from mockserver._contract.spec import NO_DEFAULT, Operation, OperationTable
@@ -144,6 +146,9 @@ def decode_json(raw: bytes, content_type: str) -> tuple[Any, list[Violation]]:
                 {"expected": "application/json"},
             )
         ]
+    fast = _fast_decode(raw)
+    if fast is not _SLOW:
+        return fast, []
     try:
         value = json.loads(raw, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -154,6 +159,29 @@ def decode_json(raw: bytes, content_type: str) -> tuple[Any, list[Violation]]:
         return None, [_TOO_DEEP]
     problem = _unanswerable(value)
     return (None, [problem]) if problem is not None else (value, [])
+
+
+_SLOW = object()
+_LONG_INT = re.compile(rb"\d{19}")
+
+
+def _fast_decode(raw: bytes) -> Any:
+    """A speed seam: orjson parses a body about ten times faster than ``json.loads`` (bench/instructions.py,
+    ``create_batch``: decoding and walking the body was a quarter of a create without its backend). It
+    refuses by itself all that :func:`_unanswerable` looks for (NaN, numbers out of float range, lone
+    surrogates, bytes that are not UTF-8) except nesting between our limit and its own 1,024 levels, which a
+    body with fewer opening brackets than our limit cannot reach. Anything it refuses, or might read
+    differently (integers past 64 bits, which it turns into floats), takes the standard library's path, so
+    every error message stays the one ``json`` gives and every value the one it reads."""
+    if _LONG_INT.search(raw):
+        return _SLOW
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _SLOW
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _unanswerable(value) is not None:
+        return _SLOW
+    return value
 
 
 _TOO_DEEP = Violation(

@@ -29,6 +29,8 @@ def error(status: int, detail: str, quirk: str) -> JsonReply:
 
 def marked(reply: JsonReply, quirks: Iterable[str]) -> JsonReply:
     """``reply`` with ``quirks`` added to those that shaped it."""
+    if not quirks:
+        return reply
     added = tuple(dict.fromkeys(quirk for quirk in quirks if quirk not in reply.quirks))
     return JsonReply(reply.body, reply.status, reply.headers, (*reply.quirks, *added)) if added else reply
 

@@ -162,7 +162,10 @@ def decode_json(raw: bytes, content_type: str) -> tuple[Any, list[Violation]]:
 
 
 _SLOW = object()
-_LONG_INT = re.compile(rb"\d{19}")
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_NUMBER = b"0" * 19
+"""Integers orjson cannot hold in 64 bits have 19 digits or more. Translating the body and searching it for
+this run costs ~0.3 us for a one-request batch, where ``re`` takes ~2.4 us to look for ``\\d{19}``."""
 
 
 def _fast_decode(raw: bytes) -> Any:
@@ -173,7 +176,7 @@ def _fast_decode(raw: bytes) -> Any:
     body with fewer opening brackets than our limit cannot reach. Anything it refuses, or might read
     differently (integers past 64 bits, which it turns into floats), takes the standard library's path, so
     every error message stays the one ``json`` gives and every value the one it reads."""
-    if _LONG_INT.search(raw):
+    if _LONG_NUMBER in raw.translate(_DIGITS_AS_ZEROS):
         return _SLOW
     try:
         value = orjson.loads(raw)

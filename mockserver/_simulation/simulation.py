@@ -235,7 +235,7 @@ class Simulation:
         if record.status in ("created", "pending"):
             starts = self._batch_running if record.items else self._job_running
             self.schedule.at(record.created + record.duration * RUNNING_SHARE, starts, record)
-        if record.answered < len(record.items):
+        if record.answered < len(record.items) - 1:
             self._schedule_item(record)  # one at a time: each finish schedules the next
         self.schedule.at(record.created + record.duration, self._job_finished, record)
 
@@ -263,11 +263,12 @@ class Simulation:
         if lifecycle.is_terminal("job", record.status) or index < record.answered:
             return
         record.answered = index + 1
-        if record.answered < len(record.items):
+        if record.answered < len(record.items) - 1:
             self._schedule_item(record)
 
     def _schedule_item(self, record: JobRecord) -> None:
-        """The next item's finish: items finish in order, so one entry per batch is enough."""
+        """The next item's finish: items finish in order, so one entry per batch is enough. The last item
+        has none: it finishes with its batch (``item_finish``), and the batch's end answers it."""
         index = record.answered
         self.schedule.at(record.item_finish(index), self._item_finished, record, index)
 

@@ -203,10 +203,12 @@ def test_stream_without_a_body_uses_the_defaults(http: httpx.Client) -> None:
 
 
 def test_stream_body_options_are_honoured(http: httpx.Client) -> None:
-    """`include_pings: false` drops the ping and `starting_after` skips the events up to that seq_id."""
+    """`include_pings: false` drops the ping and renumbers nothing (as in stateful mode), and
+    `starting_after` skips the events up to that seq_id."""
     everything = _stream(http, json={})
+    assert [event.get("seq_id") for event in everything[:3]] == [1, 2, 3]
     without_pings = _stream(http, json={"include_pings": False})
-    assert "ping" not in [event["message_type"] for event in without_pings]
+    assert without_pings == [event for event in everything if event["message_type"] != "ping"]
     assert _stream(http, json={"starting_after": 2}) == everything[2:]
     assert _stream(http, json={"starting_after": 1000}) == []
 

@@ -24,7 +24,7 @@ from .conftest import AGENT_A, JOB_DURATION, MockApi, ServerFactory, batch_reque
 
 HELLO: Any = batch_request(AGENT_A, "hi")
 NEITHER = "Value error, Must specify either 'input' or 'messages'."
-BOTH = "Value error, Cannot specify both 'input' and 'messages'."
+BOTH = "Value error, Cannot specify both 'input' and 'messages'. Use one or the other."
 
 
 def _detail(error: Any) -> list[tuple[list[Any], str, str]]:

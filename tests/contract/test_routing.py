@@ -124,6 +124,15 @@ def test_unknown_path_is_a_json_404_with_detail(url: str, http: httpx.Client) ->
     assert response.json() == {"detail": f"Not Found: no operation at GET {url}"}
 
 
+def test_the_user_id_header_is_ignored(http: httpx.Client) -> None:
+    """The real server picks its actor by `user_id` (400 when malformed); the mock has one user and
+    answers the same whatever the header says (docs/fidelity.md)."""
+    plain = http.get("/v1/runs/")
+    for user in ("user-00000000-0000-4000-8000-000000000000", "not-a-user-id"):
+        with_header = http.get("/v1/runs/", headers={"user_id": user})
+        assert (with_header.status_code, with_header.json()) == (200, plain.json())
+
+
 @pytest.mark.parametrize(
     ("method", "url", "allowed"),
     [

@@ -306,19 +306,20 @@ class StatelessBackend:
         starting_after = _body_field(request, "starting_after", int) or 0
         include_pings = _body_field(request, "include_pings", bool) is not False
         events = self._fixtures.get("retrieve_stream_for_run") or self._memo.get(
-            ("stream", run_id, include_pings), lambda: self._stream_events(run_id, include_pings)
+            ("stream", run_id), lambda: self._stream_events(run_id)
         )
         for seq_id, payload in enumerate(events, start=1):
-            if seq_id <= starting_after:
+            # Leaving the pings out renumbers nothing, as in stateful mode and on the real server.
+            if seq_id <= starting_after or (not include_pings and _is_ping(payload)):
                 continue
             yield _sse.event(payload)
             await asyncio.sleep(0)
         yield _sse.DONE
 
-    def _stream_events(self, run_id: str, include_pings: bool) -> list[dict[str, Any]]:
+    def _stream_events(self, run_id: str) -> list[dict[str, Any]]:
         anchor = self._anchor("stream", run_id)
         rng = self._rng("stream", run_id)
-        names = (["LettaPing"] if include_pings else []) + ["ReasoningMessage", "AssistantMessage"]
+        names = ["LettaPing", "ReasoningMessage", "AssistantMessage"]
         events: list[dict[str, Any]] = []
         for index, name in enumerate(names, start=1):
             message = self._generator.component(name, rng, anchor + timedelta(seconds=index))
@@ -333,6 +334,10 @@ class StatelessBackend:
             usage.update(step_count=1, run_ids=[run_id])
         events += [{"message_type": "stop_reason", "stop_reason": "end_turn"}, usage]
         return events
+
+
+def _is_ping(payload: Any) -> bool:
+    return isinstance(payload, dict) and payload.get("message_type") == "ping"
 
 
 def _body_field(request: ParsedRequest, name: str, kind: type) -> Any:

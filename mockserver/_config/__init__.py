@@ -76,8 +76,9 @@ class Config:
         metadata=_choice(
             LEVELS,
             "requests are checked against the schema (422 on violations): strict, everything it says and"
-            " the real server's request rules; lenient, types, required fields and enums only (a batch"
-            " request may give neither input nor messages, and any callback_url); off, nothing",
+            " the real server's request rules; lenient, types, required fields, enums and callback_url"
+            " as the real server checks it (a batch request may give neither input nor messages); off,"
+            " nothing",
             "server",
         ),
     )

@@ -20,7 +20,7 @@ URL_MAX_LENGTH = 2083
 """pydantic's ``HttpUrl`` limit, which the document repeats as ``maxLength``."""
 
 _NEITHER = "Must specify either 'input' or 'messages'."
-_BOTH = "Cannot specify both 'input' and 'messages'."
+_BOTH = "Cannot specify both 'input' and 'messages'. Use one or the other."
 
 
 @functools.cache
@@ -62,9 +62,9 @@ def check_create_batch(body: Any, level: str, reported: list[Violation]) -> tupl
     ``reported`` is what the schema already found wrong: pydantic runs a model's own validator only
     once its fields are valid, so a value the schema refused gets no second violation here.
     The ``input``/``messages`` rule applies under strict validation only (SDK-generated tests send
-    ``{"agent_id": "agent_id"}`` alone, which lenient exists to accept). ``callback_url`` is stored
-    in the real server's normal form under both; only strict refuses one the real server refuses
-    (lenient checks types, required fields and enums, and its served document says no more).
+    ``{"agent_id": "agent_id"}`` alone, which lenient exists to accept). ``callback_url`` is checked
+    and normalised under both, as the real server always does (the SDK's generated tests send an
+    http(s) URL, and the lenient served document keeps the field's ``format: uri`` to say so).
     """
     url_loc = ("body", "callback_url")
     reported = [p for p in reported if not (p.loc == url_loc and p.schema_path.endswith("/format"))]
@@ -84,7 +84,7 @@ def check_create_batch(body: Any, level: str, reported: list[Violation]) -> tupl
     url = body.get("callback_url")
     if isinstance(url, str) and not _under(url_loc, reported):
         normal, problem = http_url(url)
-        if problem is not None and level == "strict":
+        if problem is not None:
             problems.append(Violation(url_loc, problem.msg, problem.type, problem.ctx))
         elif normal != url:
             body = {**body, "callback_url": normal}

@@ -99,6 +99,25 @@ def test_a_cancelled_batch_sends_nothing(mock: httpx.Client, receiver: Receiver)
     assert receiver.requests == []
 
 
+def test_an_expired_batch_has_completed_at_but_sends_nothing(mock: httpx.Client, receiver: Receiver) -> None:
+    """Only a scenario expires a batch (the real server never does): `completed_at` is set as on
+    every ended job, and no callback fires (callbacks fire on `completed` and `failed` only)."""
+    scenario = mock.post("/_mock/scenarios", json={"match": {"next_batches": 1}, "status": "expired"})
+    assert scenario.status_code == 201, scenario.text
+    expired = create_batch(mock, receiver.on("/expired"))
+    completed = create_batch(mock, receiver.on("/completed"))
+    advance(mock, 10)
+    [request] = receiver.wait_for(1)
+    wait_journal(mock, 1)
+
+    batch = get(mock, f"/v1/messages/batches/{expired['id']}")
+    assert batch["status"] == "expired"
+    assert batch["completed_at"] is not None
+    assert callback_fields(batch) == NULL_CALLBACK
+    assert (request.path, request.json()["job_id"]) == ("/completed", completed["id"])
+    assert [entry["id"] for entry in journal(mock)["callbacks"]] == [completed["id"]]
+
+
 def test_a_batch_without_callback_url_makes_no_attempt(mock: httpx.Client, receiver: Receiver) -> None:
     created = create_batch(mock)
     advance(mock)

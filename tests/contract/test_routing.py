@@ -124,6 +124,15 @@ def test_unknown_path_is_a_json_404_with_detail(url: str, http: httpx.Client) ->
     assert response.json() == {"detail": f"Not Found: no operation at GET {url}"}
 
 
+def test_the_user_id_header_is_ignored(http: httpx.Client) -> None:
+    """The real server picks its actor by `user_id` (400 when malformed); the mock has one user and
+    answers the same whatever the header says (docs/fidelity.md)."""
+    plain = http.get("/v1/runs/")
+    for user in ("user-00000000-0000-4000-8000-000000000000", "not-a-user-id"):
+        with_header = http.get("/v1/runs/", headers={"user_id": user})
+        assert (with_header.status_code, with_header.json()) == (200, plain.json())
+
+
 @pytest.mark.parametrize(
     ("method", "url", "allowed"),
     [
@@ -203,10 +212,12 @@ def test_stream_without_a_body_uses_the_defaults(http: httpx.Client) -> None:
 
 
 def test_stream_body_options_are_honoured(http: httpx.Client) -> None:
-    """`include_pings: false` drops the ping and `starting_after` skips the events up to that seq_id."""
+    """`include_pings: false` drops the ping and renumbers nothing (as in stateful mode), and
+    `starting_after` skips the events up to that seq_id."""
     everything = _stream(http, json={})
+    assert [event.get("seq_id") for event in everything[:3]] == [1, 2, 3]
     without_pings = _stream(http, json={"include_pings": False})
-    assert "ping" not in [event["message_type"] for event in without_pings]
+    assert without_pings == [event for event in everything if event["message_type"] != "ping"]
     assert _stream(http, json={"starting_after": 2}) == everything[2:]
     assert _stream(http, json={"starting_after": 1000}) == []
 

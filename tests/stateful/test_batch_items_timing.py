@@ -7,6 +7,7 @@ all its messages are read back and checked against what the batch says about its
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -70,6 +71,7 @@ def test_items_fall_inside_the_running_interval_at_every_step(api: MockApi, coun
     steps = min(4 * count + 4, 100)
     answered_before = 0
     seen = set()
+    running_at: datetime | None = None
     for step in range(steps + 2):
         now = api.advance(JOB_DURATION / steps) if step else t0
         current = api.batch(batch["id"])
@@ -80,10 +82,15 @@ def test_items_fall_inside_the_running_interval_at_every_step(api: MockApi, coun
         seen.add(current["status"])
         if current["status"] == "running":
             assert counts["answered"] < count or now >= t0 + JOB_DURATION - 1e-9
+            running_at = parse_time(current["updated_at"])
     assert seen == {"created", "running", "completed"}
     done = api.batch(batch["id"])
     assert parse_time(done["completed_at"]).timestamp() == pytest.approx(t0 + JOB_DURATION)
     assert answered_before == count
+    # Once finished, every message still lies inside [running, completed].
+    assert running_at is not None
+    ended = parse_time(done["completed_at"])
+    assert all(running_at <= parse_time(m["created_at"]) <= ended for m in _all_messages(api, batch["id"]))
 
 
 @pytest.mark.parametrize("count", [2, 21])

@@ -7,7 +7,8 @@
 - a run that stops with an error ends its stream with the stop reason and ``event: error`` (the SDK
   raises), and a fault can cut a stream mid-way the same way;
 - resuming a stream: ``seq_id`` 1 is the opening ping, the user's input is not replayed, a cursor at
-  or past the end ends at once, keepalive pings carry the last ``seq_id`` sent.
+  or past the end ends at once, keepalive pings carry the last ``seq_id`` sent;
+- ``limit=0``: no limit on batches and jobs, nothing on message and step lists.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from typing import Any
 import httpx
 import pytest
 from letta_client import APIStatusError, AsyncLetta, Letta, UnprocessableEntityError
+from reference import RUN_STATUS_OF_STOP_REASON
 from sse import sse_payloads
 
 from .conftest import AGENT_A, JOB_DURATION, MockApi, ServerFactory, batch_request
 
 HELLO: Any = batch_request(AGENT_A, "hi")
 NEITHER = "Value error, Must specify either 'input' or 'messages'."
-BOTH = "Value error, Cannot specify both 'input' and 'messages'."
+BOTH = "Value error, Cannot specify both 'input' and 'messages'. Use one or the other."
 
 
 def _detail(error: Any) -> list[tuple[list[Any], str, str]]:
@@ -121,6 +123,48 @@ def test_the_sdk_raises_on_a_failed_run_stream_after_the_stop_reason(client: Let
     assert isinstance(caught.value.body, dict)
     assert caught.value.body["error_type"] == "internal_error"
     assert caught.value.body["run_id"] == run["id"]
+
+
+# The stop reasons the real agent loop reaches through an exception, and the `error_type` of the
+# `event: error` that then ends the stream (letta/agents/letta_agent_v3.py, the stream's `except`);
+# written out here, not read from the mock's own table.
+ERROR_ENDINGS = {
+    "error": "internal_error",
+    "llm_api_error": "internal_error",
+    "context_window_overflow_in_system_prompt": "context_window_overflow_in_system_prompt",
+}
+
+
+@pytest.mark.parametrize("reason", sorted(RUN_STATUS_OF_STOP_REASON))
+def test_every_stop_reason_ends_the_stream_as_the_real_agent_loop_does(api: MockApi, reason: str) -> None:
+    run = api.seed_run(status=RUN_STATUS_OF_STOP_REASON[reason], stop_reason=reason)
+    blocks = _raw_stream(api, run["id"]).split("\n\n")
+    assert blocks[-1] == ""
+    if reason in ERROR_ENDINGS:
+        stop, error = blocks[-3:-1]
+        event_line, data_line = error.split("\n")
+        assert event_line == "event: error"
+        assert json.loads(data_line.removeprefix("data: "))["error_type"] == ERROR_ENDINGS[reason]
+        assert not any("usage_statistics" in block or "[DONE]" in block for block in blocks)
+    else:
+        stop, usage, done = blocks[-4:-1]
+        assert json.loads(usage.removeprefix("data: "))["message_type"] == "usage_statistics"
+        assert done == "data: [DONE]"
+        assert "event: error" not in blocks
+    assert json.loads(stop.removeprefix("data: ")) == {"message_type": "stop_reason", "stop_reason": reason}
+
+
+@pytest.mark.parametrize("reason", sorted(ERROR_ENDINGS))
+def test_the_sdk_raises_the_error_event_of_every_error_ending(
+    client: Letta, api: MockApi, reason: str
+) -> None:
+    run = api.seed_run(status="failed", stop_reason=reason)
+    seen: list[str] = []
+    with pytest.raises(APIStatusError) as caught:
+        seen.extend(str(event.message_type) for event in client.runs.messages.stream(run["id"]))
+    assert seen[-1] == "stop_reason"
+    assert isinstance(caught.value.body, dict)
+    assert caught.value.body["error_type"] == ERROR_ENDINGS[reason]
 
 
 async def test_the_async_sdk_raises_on_a_stream_cut_by_a_fault(aclient: AsyncLetta, api: MockApi) -> None:
@@ -257,3 +301,27 @@ def test_keepalive_pings_carry_the_last_seq_id_sent(server_factory: ServerFactor
         assert (keepalive["message_type"], keepalive["seq_id"]) == ("ping", 1)
         (resumed,) = first(1, {"starting_after": 1})
         assert (resumed["message_type"], resumed["seq_id"]) == ("ping", None)  # nothing sent yet
+
+
+# -- limit=0 -----------------------------------------------------------------------------------------
+
+
+def test_limit_zero_is_no_limit_for_batches_and_jobs_and_empty_elsewhere(api: MockApi) -> None:
+    """The real job manager applies a limit only `if limit:`; the message and step queries apply
+    `LIMIT 0`. More items than the default page of 100, so "no limit" differs from the default."""
+    for _ in range(101):
+        api.create_batch()
+        api.seed_job()
+    run = api.seed_run(steps=[{"prompt_tokens": 1, "completion_tokens": 1}], status="completed")
+    api.advance(JOB_DURATION)
+    batch_id = api.ids("/v1/messages/batches", limit=1)[0]
+    for path in ("/v1/messages/batches", "/v1/jobs/"):
+        everything = api.ids(path, limit=1000)
+        assert len(everything) > 100
+        assert api.ids(path, limit=0) == everything
+    messages = f"/v1/messages/batches/{batch_id}/messages"
+    assert api.obj(api.http.get(messages))["messages"] != []
+    assert api.obj(api.http.get(messages, params={"limit": 0})) == {"messages": []}
+    for path in (f"/v1/runs/{run['id']}/messages", f"/v1/runs/{run['id']}/steps"):
+        assert api.get_list(path) != []
+        assert api.get_list(path, limit=0) == []

@@ -38,6 +38,17 @@ def test_batches_jobs_and_runs_are_seeded_and_progress(tmp_path: Path) -> None:
     [
         ("batches.json", [{"requests": [{"agent_id": "bad"}]}], "fixture batches.json, item 0: create_batch"),
         ("batches.json", [{"requests": []}], "fixture batches.json, item 0: Empty list of batch_requests"),
+        # The real server's request model applies to seeded batches too.
+        (
+            "batches.json",
+            [{"requests": [{"agent_id": AGENT}]}],
+            "item 0: create_batch.*body.requests.0: Value error, Must specify either 'input' or 'messages'.",
+        ),
+        (
+            "batches.json",
+            [{"requests": [{"agent_id": AGENT, "input": "hi"}], "callback_url": "ftp://x.test/"}],
+            "item 0: create_batch.*body.callback_url: URL scheme should be 'http' or 'https'",
+        ),
         ("runs.json", [{"status": "running"}], "fixture runs.json, item 0:"),
         ("jobs.json", {"not": "a list"}, "fixture jobs.json: must be a JSON array"),
     ],

@@ -40,13 +40,16 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-def test_wheel_contains_schemas_fixtures_and_marker(wheel: Path) -> None:
+def test_wheel_contains_schemas_fixtures_marker_and_dashboard(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
     assert "mockserver/_data/schemas/letta-openapi.json" in names
     assert "mockserver/_data/schemas/batch-job.schema.json" in names
     assert "mockserver/_data/fixtures/retrieve_trace_for_run.json" in names
     assert "mockserver/py.typed" in names
+    # The dashboard's page, script and style ship in the package: nothing is fetched from elsewhere.
+    for asset in ("index.html", "app.js", "util.js", "views.js", "style.css"):
+        assert f"mockserver/_web/dashboard/{asset}" in names, asset
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -113,3 +114,24 @@ def test_injected_faults_are_named_on_their_lines(mock: InProcessMock) -> None:
         r"  GET    /v1/runs/ +503 +\d+\.\d ms \(injected fault: error 503\)  list_runs", failed
     )
     assert re.fullmatch(r"  GET    /v1/messages/batches +dropped \(injected fault\)  list_batches", dropped)
+
+
+def test_a_failed_callback_shows_its_error_once_and_each_attempt() -> None:
+    with InProcessMock(clock="manual", callback_retries=1) as mock, socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: each attempt is refused at once
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/hook"
+        since = mock.reset()
+        with mock.http_client(headers=HEADERS) as http:
+            body = {"requests": [{"agent_id": AGENT, "input": "hi"}], "callback_url": url}
+            made = http.post("/v1/messages/batches", json=body).json()
+        mock.advance(10)  # returns once both attempts have failed
+
+        first, _post, heading, *attempts = _lines(mock, since)
+
+    assert first == f"1 request to {BASE_URL}, 0 contract violations, 2 callback attempts"
+    assert heading == "callbacks:"
+    expected = rf"  batch {made['id']} completed -> POST {re.escape(url)}  error: \S.*"
+    assert re.fullmatch(expected, attempts[0]), attempts
+    assert re.fullmatch(expected + r" \(attempt 2\)", attempts[1]), attempts
+    # The journal's message names the record and the URL; the line says them once.
+    assert all(line.count(url) == 1 and "Failed to dispatch" not in line for line in attempts), attempts

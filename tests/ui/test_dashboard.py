@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -284,3 +285,42 @@ def test_reset_snapshot_download_and_restore_upload(
     page.locator("#restore").set_input_files(str(bad))
     expect(page.locator("#notice")).to_contain_text("restore refused")
     expect(record_row(page, kept.id)).to_have_count(1)
+
+
+def test_ids_urls_and_specs_a_client_sent_unchecked_are_shown_as_text(
+    page: Page, server_factory: Callable[..., MockServer]
+) -> None:
+    """With validation off the mock stores what it is sent: an agent id and a callback URL holding markup."""
+    server = server_factory(mode="stateful", clock="manual", validation="off", seed=1725)
+    with Receiver() as receiver, httpx.Client(base_url=server.url, timeout=10) as mock:
+        mock.post("/_mock/reset")
+        hostile_url = receiver.url("/") + HOSTILE
+        made = mock.post(
+            "/v1/messages/batches",
+            json={"requests": [{"agent_id": HOSTILE, "input": "hi"}], "callback_url": hostile_url},
+        )
+        assert made.status_code == 200, made.text
+        assert made.json()["callback_url"] == hostile_url  # stored as sent
+        assert mock.post("/_mock/runs", json={"agent_id": HOSTILE}).status_code == 201
+        scenario = {"match": {"agent_id": HOSTILE}, "reply": HOSTILE}
+        assert mock.post("/_mock/scenarios", json=scenario).status_code == 201
+        mock.post("/_mock/clock/advance", json={"seconds": 10})
+    page.goto(f"{server.url}/_mock/ui")
+    row = record_row(page, made.json()["id"])
+    expect(row.locator("td.agents")).to_have_text(HOSTILE)
+    expect(row.locator(".callback .url")).to_have_text(hostile_url)
+    page.locator("#filter-agent").fill(HOSTILE)
+    expect(page.locator("#records tbody tr")).to_have_count(1)
+    row.get_by_role("button", name=made.json()["id"]).click()
+    expect(page.locator("#detail [data-section=items] td").nth(1)).to_have_text(HOSTILE)
+    expect(page.locator("#detail [data-section=callbacks] td.url")).to_have_text(hostile_url)
+    page.locator("#detail-close").click()
+    page.get_by_role("button", name="Runs").click()
+    expect(page.locator("#records tbody td.agents")).to_have_text(HOSTILE)
+    page.get_by_role("button", name="Callbacks").click()
+    expect(page.locator("#callbacks td.url")).to_have_text(hostile_url)
+    page.get_by_role("button", name="Scenarios & faults").click()
+    expect(page.locator("#scenarios li code")).to_have_text(json.dumps(scenario, separators=(",", ":")))
+    assert page.evaluate("window.__pwned") is None
+    assert page.evaluate("document.querySelectorAll('script').length") == 1
+    assert page.evaluate("document.querySelectorAll('img').length") == 0

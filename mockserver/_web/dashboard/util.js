@@ -7,7 +7,7 @@ export const STATUSES = {
   job: ["created", "pending", "running", "completed", "failed", "cancelled", "expired"],
   run: ["created", "running", "completed", "failed", "cancelled"],
 };
-export const NOUNS = { batch: "batches", run: "runs", job: "jobs" };
+export const NOUNS = { batch: ["batch", "batches"], run: ["run", "runs"], job: ["job", "jobs"] };
 
 export const state = {
   tab: "batch",

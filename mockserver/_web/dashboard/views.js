@@ -26,7 +26,7 @@ export async function refreshRecords() {
     return;
   }
   if (unchanged("records", page)) return;
-  $("records-stored").textContent = `${page.stored} ${NOUNS[page.kind]} stored`;
+  $("records-stored").textContent = `${page.stored} ${NOUNS[page.kind][page.stored === 1 ? 0 : 1]} stored`;
   $("page-newer").disabled = !page.newer;
   $("page-older").disabled = !page.older;
   $("records-empty").hidden = page.records.length > 0;

@@ -67,7 +67,10 @@ class Collection(Generic[R]):
         record = self._by_id.pop(record_id, None)
         if record is None:
             return None
-        index = bisect_left(self._keys, record.sort_key, self._head)
+        key = record.sort_key
+        # The retention limit removes the oldest: found at the head without a bisection.
+        head_key = self._keys[self._head] if self._head < len(self._keys) else None
+        index = self._head if head_key == key else bisect_left(self._keys, key, self._head)
         if index > self._head:
             del self._keys[index]
             return record

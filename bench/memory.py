@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from bench import procs
+from mockserver._simulation import gc_freeze
 from mockserver._simulation.clock import ManualClock
 from mockserver._simulation.retention import DEFAULT_MAX_RECORDS
 from mockserver._simulation.simulation import Simulation
@@ -158,6 +159,9 @@ def _page_us(sim: Simulation, rounds: int = 2_000) -> float:
 
 
 def section_scale(args: argparse.Namespace) -> dict[str, Any]:
+    # As a server process does (`serve()` arms the seam): without it every full collection rescans
+    # every stored record, and filling a million takes many minutes of collector time.
+    gc_freeze.arm()
     small = _page_us(_filled(args.small))
     large_sim = _filled(args.large)
     large = _page_us(large_sim)
@@ -170,6 +174,7 @@ def section_scale(args: argparse.Namespace) -> dict[str, Any]:
     began = time.perf_counter()
     restore(Simulation(ManualClock(1_700_000_000.0), max_records=0), orjson.loads(text))
     restored = time.perf_counter() - began
+    del sim
     return {
         "list_page_us": {f"{args.small:,}": round(small, 2), f"{args.large:,}": round(large, 2)},
         "list_ratio": round(large / small, 2),
@@ -177,7 +182,35 @@ def section_scale(args: argparse.Namespace) -> dict[str, Any]:
         "snapshot_s": round(taken, 2),
         "restore_s": round(restored, 2),
         "snapshot_mib": round(len(text) / 2**20, 1),
+        "http": _state_over_http(text),
     }
+
+
+def _state_over_http(text: bytes) -> dict[str, float]:
+    """``PUT /_mock/state`` with the snapshot, then ``GET /_mock/state``, on a server process: seconds
+    each, the client's reading of the answer included. The PUT answers with the whole state again (as
+    ``restore()`` returns it), so its time is a restore and a snapshot."""
+    with tempfile.TemporaryDirectory(prefix="letta-bench-state-") as workdir:
+        flags = ["--clock", "manual", "--max-records", "0"]
+        server = procs.spawn("mock-state", procs.mock_argv(*flags), log_dir=Path(workdir))
+        try:
+            parts = urlsplit(server.url)
+            conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=600)
+            timings = {}
+            for method, body in (("PUT", text), ("GET", None)):
+                began = time.perf_counter()
+                headers = {"content-type": "application/json"} if body is not None else {}
+                conn.request(method, "/_mock/state", body=body, headers=headers)
+                response = conn.getresponse()
+                answer = response.read()
+                timings[f"{method.lower()}_s"] = round(time.perf_counter() - began, 2)
+                if response.status != 200:
+                    raise RuntimeError(f"{method} /_mock/state answered {response.status}: {answer[:300]!r}")
+            conn.close()
+            timings["server_rss_mib"] = round(server.rss_mib(), 1)
+        finally:
+            server.stop()
+    return timings
 
 
 def _post_batches(url: str, count: int, done: list[int], stop: threading.Event) -> None:
@@ -252,6 +285,8 @@ def markdown(data: dict[str, Any]) -> str:
             f"- list page (store part): {c['list_page_us']} us, ratio {c['list_ratio']}x",
             f"- snapshot of {c['snapshot_records']:,} records: {c['snapshot_s']} s ({c['snapshot_mib']} MiB),"
             f" restore {c['restore_s']} s",
+            f"- over HTTP: PUT /_mock/state {c['http']['put_s']} s (restore, then the state answered back),"
+            f" GET /_mock/state {c['http']['get_s']} s",
             "",
         ]
     for name in ("store", "server"):

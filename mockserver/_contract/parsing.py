@@ -182,9 +182,32 @@ def _fast_decode(raw: bytes) -> Any:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _SLOW
-    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _unanswerable(value) is not None:
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _too_deep(value):
         return _SLOW
     return value
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether a container sits :data:`MAX_JSON_DEPTH` levels down: the one thing of :func:`_unanswerable`'s
+    that orjson lets through, found level by level over containers only (a 100k-record snapshot: ~0.2 s,
+    where the whole walk, every string searched for surrogates, took seconds)."""
+    level = [value] if type(value) in _CONTAINERS else []
+    depth = 0
+    while level:
+        if depth >= MAX_JSON_DEPTH:
+            return True
+        below: list[Any] = []
+        for node in level:
+            below.extend(
+                child
+                for child in (node.values() if type(node) is dict else node)
+                if type(child) in _CONTAINERS
+            )
+        level, depth = below, depth + 1
+    return False
+
+
+_CONTAINERS = (dict, list)
 
 
 _TOO_DEEP = Violation(

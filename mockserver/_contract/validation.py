@@ -105,11 +105,10 @@ class SchemaSet:
         cached = self._fast.get(pointer)
         if cached is None:
             subschema = self._refs.at(pointer)
-            root = (
-                {**subschema, "components": self._document.get("components", {})}
-                if isinstance(subschema, dict)
-                else subschema
-            )
+            # The document's shared definitions ride along, so the sub-schema's local refs resolve:
+            # `#/components/...` in the API's document, `#/$defs/...` in the control document.
+            shared = {key: self._document[key] for key in ("components", "$defs") if key in self._document}
+            root = {**shared, **subschema} if isinstance(subschema, dict) else subschema
             cached = jsonschema_rs.Draft202012Validator(root, validate_formats=self.level == "strict")
             self._fast[pointer] = cached
         return cached

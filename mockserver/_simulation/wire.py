@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver._contract.generate import message_date, rfc3339
+from mockserver._contract.generate import message_date
 
 DEFAULT_USER = "user-00000000-0000-4000-8000-000000000000"
 DEFAULT_MODEL = "claude-sonnet-4-5-20250929"
@@ -36,7 +36,10 @@ def stamp(seconds: float) -> str:
     if micro >= 1_000_000:
         whole, micro = whole + 1, micro - 1_000_000
     if whole != _last_second:
-        _last_second, _last_text = whole, datetime.fromtimestamp(whole, UTC).isoformat().removesuffix("+00:00")
+        _last_second, _last_text = (
+            whole,
+            datetime.fromtimestamp(whole, UTC).isoformat().removesuffix("+00:00"),
+        )
     return f"{_last_text}.{micro:06d}Z" if micro else f"{_last_text}Z"
 
 

@@ -13,9 +13,11 @@ import pytest
 from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
 
 from mockserver import default_table
 from mockserver._contract.validation import LEVELS, SchemaSet
+from mockserver._control.api import load_control_document
 from mockserver.strategies import from_operation
 
 EXAMPLES = examples(25)
@@ -83,5 +85,26 @@ def test_response_schemas_are_read_alike(operation_id: str) -> None:
     def check(body: Any, data: st.DataObject) -> None:
         _agree(schemas, pointer, body)
         _agree(schemas, pointer, data.draw(_breakings(body)))
+
+    check()
+
+
+CONTROL = SchemaSet(load_control_document(), "strict")
+CONTROL_DEFS = sorted(CONTROL._document["$defs"])
+
+
+@pytest.mark.parametrize("name", CONTROL_DEFS)
+def test_control_payload_schemas_are_read_alike(name: str) -> None:
+    """The control API's payloads (a snapshot of 100k records among them) get the fast validator too:
+    it compiles with the document's `$defs` (it used to fail, and every payload went to jsonschema)."""
+    pointer = f"/$defs/{name}"
+    CONTROL.fast_validator(pointer)  # compiles, or the test fails here
+    defs = CONTROL._document["$defs"]
+
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(value=from_schema({**defs[name], "$defs": defs}), data=st.data())
+    def check(value: Any, data: st.DataObject) -> None:
+        _agree(CONTROL, pointer, value)
+        _agree(CONTROL, pointer, data.draw(_breakings(value)))
 
     check()

@@ -44,12 +44,13 @@ def decoded(raw: bytes) -> tuple[str, str]:
     if not problems:
         return "value", repr(value)
     (problem,) = problems
+    context = problem.ctx or {}
     if problem.type == "json_invalid" and "nested too deeply" in str(problem.ctx):
         return "error", "too deep"
     if problem.type == "json_invalid" and len(problem.loc) == 2:
-        return "error", repr((problem.loc[1], problem.ctx["error"]))
+        return "error", repr((problem.loc[1], context["error"]))
     if problem.type == "json_invalid":
-        return "error", repr(problem.ctx["error"])
+        return "error", repr(context["error"])
     return "error", repr((problem.loc, problem.type))
 
 
@@ -103,7 +104,7 @@ def test_integers_past_64_bits_stay_exact() -> None:
 def test_nesting_past_the_limit_is_refused_below_and_above_orjsons_own_limit() -> None:
     for depth in (MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1, 1_000, 1_100):
         raw = b"[" * depth + b"]" * depth
-        value, problems = decode_json(raw, JSON)
+        _, problems = decode_json(raw, JSON)
         assert (problems == []) == (depth <= MAX_JSON_DEPTH), depth
         if problems:
             assert "nested too deeply" in str(problems[0].ctx)

@@ -48,7 +48,7 @@ def test_clock_tells_the_manual_time_and_what_is_pending(server: MockServer, htt
     assert server.clock() == clock
 
     create_batch(http, AGENT_X)
-    assert server.clock()["pending_changes"] == 3  # running, the item's reply, the end
+    assert server.clock()["pending_changes"] == 2  # running, and the end (the one item finishes with it)
 
 
 def test_advance_over_http_moves_the_clock_and_applies_what_is_due(http: httpx.Client) -> None:

@@ -9,7 +9,8 @@ Sections (``--only``, comma-separated):
   RSS sampled as it goes (the store alone, fast);
 - ``scale`` (issue 15 item 6): the store's part of a list request (``page(limit=10)`` and its bodies)
   with ``--small`` and ``--large`` stored batches, and snapshot (+ JSON) and restore (JSON +) of
-  ``--snapshot-records`` finished one-request batches;
+  ``--snapshot-records`` finished one-request batches, in this process and as ``PUT``/``GET /_mock/state``
+  on a server process (the gc seam armed, as a server process has it);
 - ``server``: a real server process (system clock, ``--job-duration 0.05``) under ``--server-creates``
   POSTs from ``--connections`` keep-alive connections, its RSS sampled as it goes (minutes).
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from addresses import non_loopback_address
 
 from mockserver import Config, MockServer
 
@@ -51,3 +52,12 @@ def lenient_server(server_factory: ServerFactory) -> MockServer:
 def http(stateless_server: MockServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stateless_server.url, timeout=10) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def outside() -> str:
+    """An address of this machine other than loopback, to bind a mock to and call it "from elsewhere"."""
+    address = non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback IPv4 address to bind the mock to")
+    return address

@@ -12,18 +12,15 @@
 
 from __future__ import annotations
 
-import ipaddress
-import re
 import socket
-import subprocess
 import time
 from collections.abc import Callable, Iterator
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from addresses import non_loopback_address
 
 from mockserver import MockServer, default_table
 from mockserver._running.cli import config_from_args
@@ -34,39 +31,6 @@ from .support import Spawned, spawn
 ServerFactory = Callable[..., MockServer]
 KEY = "mock-key-3f9a"
 TOKEN = "control-token-77c1"
-
-
-def _bindable(host: str) -> bool:
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind((host, 0))
-    except OSError:
-        return False
-    return True
-
-
-def _non_loopback_address() -> str | None:
-    """An IPv4 address of this machine that is not loopback (from ``ip -4 addr``, else the host name)."""
-    found: list[str] = []
-    with suppress(OSError, subprocess.SubprocessError):
-        listing = subprocess.run(
-            ["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True, timeout=5
-        )
-        found += re.findall(r"\binet (\d+\.\d+\.\d+\.\d+)/", listing.stdout)
-    with suppress(OSError):
-        found.append(socket.gethostbyname(socket.gethostname()))
-    for address in found:
-        if not ipaddress.ip_address(address).is_loopback and _bindable(address):
-            return address
-    return None
-
-
-@pytest.fixture(scope="module")
-def outside() -> str:
-    address = _non_loopback_address()
-    if address is None:
-        pytest.skip("this machine has no non-loopback IPv4 address to bind the mock to")
-    return address
 
 
 def _requests_of_every_operation() -> Iterator[tuple[str, str, str, bytes | None]]:
@@ -98,7 +62,7 @@ def test_the_cli_binds_loopback_unless_told_otherwise(cli_server: Spawned) -> No
     assert cli_server.url.startswith("http://127.0.0.1:")
     warning = cli_server.stderr.read_text(errors="replace")
     assert "warning" not in warning, warning
-    address = _non_loopback_address()
+    address = non_loopback_address()
     if address is not None:  # nothing listens on the machine's other address at that port
         port = httpx.URL(cli_server.url).port
         assert port is not None

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from addresses import non_loopback_address
 
 from mockserver import MockServer
 
 from .catalogue import AGENT
-from .test_access import _non_loopback_address
 
 ServerFactory = Callable[..., MockServer]
 TOKEN = "cross-site-token-5d1e"
@@ -154,7 +154,7 @@ def test_the_control_token_does_not_open_the_control_api_to_other_sites(
 
 def test_a_non_loopback_bind_answers_its_own_host_name(server_factory: ServerFactory) -> None:
     """Reached from the network by name, behind a token: the Host is not loopback, and need not be."""
-    address = _non_loopback_address()
+    address = non_loopback_address()
     if address is None:
         pytest.skip("this machine has no non-loopback IPv4 address to bind the mock to")
     server = server_factory(host=address, mode="stateful", clock="manual", control_token=TOKEN, seed=1732)

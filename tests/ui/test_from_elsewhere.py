@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
-import pytest
-from robustness.test_access import _non_loopback_address
 
 from mockserver import MockServer
 
@@ -26,14 +24,6 @@ PAGE_AND_ASSETS = (
     "/_mock/ui/views.js",
     "/_mock/ui/style.css",
 )
-
-
-@pytest.fixture(scope="module")
-def outside() -> str:
-    address = _non_loopback_address()
-    if address is None:
-        pytest.skip("this machine has no non-loopback IPv4 address to bind the mock to")
-    return address
 
 
 def _from(outside: str, server: MockServer) -> httpx.Client:

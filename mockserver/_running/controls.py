@@ -133,7 +133,10 @@ class MockControls:
 
     def restore(self, state: Mapping[str, Any]) -> None:
         """Replace the simulated state with one taken by :meth:`snapshot`."""
-        self._call("PUT", "/_mock/state", dict(state))
+        # Without the state answered back, which this method would only throw away.
+        response = self._http().put("/_mock/state", json=dict(state), headers={"Prefer": "return=minimal"})
+        if response.status_code >= 400:
+            raise ControlError(f"PUT /_mock/state answered {response.status_code}: {response.text}")
 
     # -- scenarios, faults, overrides ------------------------------------------------------
 

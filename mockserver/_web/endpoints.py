@@ -391,6 +391,9 @@ def control_endpoint(
                     raise RequestInvalid(None, problems)
                 control.validate(route.payload, payload)
             settle(control.sim)
+            if route.minimal is not None and "return=minimal" in request.headers.get("prefer", ""):
+                route.minimal(payload)
+                return Response(status_code=204, headers={"Preference-Applied": "return=minimal"})
             reply = route.handler(payload, {**request.query_params, **request.path_params})
             if inspect.isawaitable(reply):  # waits on this loop (the callback workers run here too)
                 reply = await reply

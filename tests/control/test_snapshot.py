@@ -85,6 +85,24 @@ def test_put_state_over_http_answers_the_restored_state(server: MockServer, http
     assert server.clock()["epoch"] == state["clock"]["now"]
 
 
+def test_put_state_preferring_a_minimal_return_restores_and_answers_204(
+    server: MockServer, http: httpx.Client
+) -> None:
+    _midway(server, http)
+    state = ok(http.get("/_mock/state"))
+    server.advance(5)
+    assert ok(http.get("/_mock/state")) != state
+
+    answer = http.put("/_mock/state", json=state, headers={"Prefer": "return=minimal"})
+
+    assert (answer.status_code, answer.content) == (204, b"")
+    assert answer.headers["preference-applied"] == "return=minimal"
+    assert ok(http.get("/_mock/state")) == state
+    bad = http.put("/_mock/state", json={**state, "version": 3}, headers={"Prefer": "return=minimal"})
+    assert bad.status_code == 422  # refused as without the preference
+    assert ok(http.get("/_mock/state")) == state
+
+
 def test_snapshot_keeps_what_is_left_of_a_next_n_rule(server: MockServer, http: httpx.Client) -> None:
     server.add_scenario({"next_batches": 2}, status="failed")
     create_batch(http, AGENT_X)

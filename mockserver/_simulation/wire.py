@@ -30,21 +30,18 @@ def stamp(seconds: float) -> str:
     microseconds are rounded as ``datetime.fromtimestamp`` rounds them (half to even), and
     tests/stateful/test_wire.py holds the two to each other.
     """
-    global _last_second, _last_text
+    global _last
     whole = math.floor(seconds)
     micro = round((seconds - whole) * 1_000_000)
     if micro >= 1_000_000:
         whole, micro = whole + 1, micro - 1_000_000
-    if whole != _last_second:
-        _last_second, _last_text = (
-            whole,
-            datetime.fromtimestamp(whole, UTC).isoformat().removesuffix("+00:00"),
-        )
-    return f"{_last_text}.{micro:06d}Z" if micro else f"{_last_text}Z"
+    last = _last  # one tuple, read and replaced whole: simulations in other threads share it
+    if last[0] != whole:
+        last = _last = (whole, datetime.fromtimestamp(whole, UTC).isoformat().removesuffix("+00:00"))
+    return f"{last[1]}.{micro:06d}Z" if micro else f"{last[1]}Z"
 
 
-_last_second: int | None = None
-_last_text = ""
+_last: tuple[int | None, str] = (None, "")
 
 
 def date_stamp(seconds: float) -> str:

@@ -29,4 +29,3 @@ def test_stamps_of_one_second_and_the_next() -> None:
     assert stamp(1_764_695_000.25) == "2025-12-02T17:03:20.250000Z"
     assert stamp(1_764_695_000.0) == "2025-12-02T17:03:20Z"
     assert stamp(1_764_695_001.5) == "2025-12-02T17:03:21.500000Z"
-

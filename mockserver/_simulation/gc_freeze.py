@@ -7,11 +7,6 @@ generation the collector skips; frozen objects are still freed by reference coun
 Freezing is a list splice, so doing it every 2,000 stored records costs nothing and keeps every
 collection small.
 
-The young generation's threshold is raised too (700 allocations to 50,000): a request allocates a few
-hundred containers that reference counting frees, and each young collection walked the survivors of the
-requests in flight for nothing. Measured on 2026-12-02 (wrk -t2 -c32, POST /v1/messages/batches, 10 s
-rounds): server CPU per create 133-150 -> 130-146 us, p99 10.0-10.9 -> 8.2-9.0 ms.
-
 It is process-wide by nature, so it is armed only where the mock owns the process (``serve()``),
 never inside a test run or an embedding application.
 """
@@ -22,8 +17,6 @@ import gc
 
 EVERY = 2_000
 """Stored records between two freezes."""
-THRESHOLDS = (50_000, 50, 100)
-"""``gc.set_threshold`` in a server process (the interpreter's default is ``(700, 10, 10)``)."""
 
 _armed = False
 _stored = 0
@@ -33,7 +26,6 @@ def arm() -> None:
     """Freeze what start-up built, and freeze again as the store grows (server processes only)."""
     global _armed
     _armed = True
-    gc.set_threshold(*THRESHOLDS)
     gc.freeze()
 
 

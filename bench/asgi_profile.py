@@ -8,8 +8,7 @@ for each endpoint and app, then (``--profile``) a cProfile of the default mock p
 ``--variants`` adds mocks changed in one respect, to estimate what an optimisation would win
 (monkeypatches on one app instance, for measurement only): ``lenient``/``off`` (validation
 levels), ``no-journal`` (``journal.record`` a no-op), ``cached-scalars`` (validation of
-path/query scalars memoised per value), ``resolved-refs`` (validators built on the resolved
-schema instead of ``{"$ref": pointer}``), ``combined`` (the last three together). All apps
+path/query scalars memoised per value), ``combined`` (the last two together). All apps
 are measured interleaved, round by round, and the best round is kept.
 """
 
@@ -32,7 +31,7 @@ from bench import seed
 Scope = MutableMapping[str, Any]
 App = Callable[[Scope, Any, Any], Awaitable[None]]
 ENDPOINTS = ("retrieve_batch", "list_batches", "list_runs", "create_batch")
-VARIANTS = ("lenient", "off", "no-journal", "cached-scalars", "resolved-refs", "combined")
+VARIANTS = ("lenient", "off", "no-journal", "cached-scalars", "combined")
 
 
 async def call(app: App, method: str, target: str, body: bytes = b"") -> tuple[int, bytes]:
@@ -92,22 +91,6 @@ def _cache_scalars(schemas: Any) -> None:
     schemas.violations = violations
 
 
-def _resolve_refs(schemas: Any) -> None:
-    from mockserver._contract.validation import DOCUMENT_URI
-
-    def validator(pointer: str) -> Any:
-        found = schemas._cache.get(pointer)
-        if found is None:
-            resolved = schemas._registry.resolver().lookup(f"{DOCUMENT_URI}#{pointer}")
-            plain = schemas._plain_validator(pointer)
-            found = plain.evolve(schema=resolved.contents, _resolver=resolved.resolver)
-            schemas._cache[pointer] = found
-        return found
-
-    schemas._plain_validator = schemas.validator
-    schemas.validator = validator
-
-
 def mock_app(variant: str) -> App:
     from mockserver._config import Config
     from mockserver._contract.validation import Level
@@ -118,8 +101,6 @@ def mock_app(variant: str) -> App:
     parts = app.state.parts
     if variant in ("no-journal", "combined"):
         parts.journal.record = lambda *_a, **_k: None
-    if variant in ("resolved-refs", "combined"):
-        _resolve_refs(parts.api.schemas)
     if variant in ("cached-scalars", "combined"):
         _cache_scalars(parts.api.schemas)
     typed: App = app

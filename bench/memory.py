@@ -198,8 +198,11 @@ def _state_over_http(text: bytes) -> dict[str, float]:
             parts = urlsplit(server.url)
             conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=600)
             timings = {}
-            runs = (("put", "PUT", text, {}), ("get", "GET", None, {}))
-            runs += (("put_minimal", "PUT", text, {"prefer": "return=minimal"}),)  # restore() sends it
+            runs: tuple[tuple[str, str, bytes | None, dict[str, str]], ...] = (
+                ("put", "PUT", text, {}),
+                ("get", "GET", None, {}),
+                ("put_minimal", "PUT", text, {"prefer": "return=minimal"}),  # restore() sends it
+            )
             for name, method, body, extra in runs:
                 began = time.perf_counter()
                 headers = {"content-type": "application/json", **extra} if body is not None else {}

@@ -24,8 +24,10 @@ from bench import load
 from bench.procs import baseline_argv, mock_argv
 
 if TYPE_CHECKING:
+    from bench.procs import Server
     from bench.report import Row
     from bench.run import Run
+    from mockserver._contract.validation import Level
 
 BATCH_ID = "job-00000000-0000-4000-8000-00000000000b"
 RUN_ID = "run-00000000-0000-4000-8000-00000000000c"
@@ -46,7 +48,7 @@ ENDPOINTS = {
     "retrieve_job": f"/v1/jobs/{BATCH_ID}",
 }
 """Every ``GET`` operation of the API (the lists and the retrieves), with the path it is loaded on."""
-LEVELS = ("strict", "lenient")
+LEVELS: tuple[Level, ...] = ("strict", "lenient")
 MIN_RATIO = 0.6
 MAX_P99_RATIO = 1.5
 
@@ -55,7 +57,7 @@ def section(run: Run) -> dict[str, Any]:
     """wrk on every endpoint: baseline, strict mock, lenient mock, interleaved per endpoint."""
     s = run.settings
     duration = s.stateless_duration
-    mocks = {
+    mocks: dict[str, Server] = {
         level: run.spawn(f"stateless-{level}", mock_argv("--mode", "stateless", "--validation", level))
         for level in LEVELS
     }

@@ -138,6 +138,9 @@ _ROUTES: tuple[tuple[str, str, str, str | None, str], ...] = (
 _READS_QUERY = frozenset(
     {"requests", "report", "records", "record", "callback_journal", "remove_scenario", "remove_fault"}
 )
+# Handler -> the method that does its work without the answer, for `Prefer: return=minimal`: only where
+# the answer is costly (`ControlRoute.minimal`).
+_MINIMAL: Mapping[str, str] = {"restore_state": "restore"}
 
 
 def _with_payload(handler: Callable[[Any], Any], payload: Any, _query: Query) -> Any:
@@ -187,7 +190,7 @@ class Control:
                 call = functools.partial(_with_query, handler)
             else:
                 call = functools.partial(_bare, handler)
-            minimal = self.restore if name == "restore_state" else None
+            minimal = getattr(self, _MINIMAL[name]) if name in _MINIMAL else None
             found.append(ControlRoute(method, path, call, payload, summary, minimal))
         return found
 

@@ -89,8 +89,9 @@ def test_response_schemas_are_read_alike(operation_id: str) -> None:
     check()
 
 
-CONTROL = SchemaSet(load_control_document(), "strict")
-CONTROL_DEFS = sorted(CONTROL._document["$defs"])
+CONTROL_DOCUMENT = load_control_document()
+CONTROL = SchemaSet(CONTROL_DOCUMENT, "strict")
+CONTROL_DEFS = sorted(CONTROL_DOCUMENT["$defs"])
 
 
 @pytest.mark.parametrize("name", CONTROL_DEFS)
@@ -99,7 +100,7 @@ def test_control_payload_schemas_are_read_alike(name: str) -> None:
     it compiles with the document's `$defs` (it used to fail, and every payload went to jsonschema)."""
     pointer = f"/$defs/{name}"
     CONTROL.fast_validator(pointer)  # compiles, or the test fails here
-    defs = CONTROL._document["$defs"]
+    defs = CONTROL_DOCUMENT["$defs"]
 
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
     @given(value=from_schema({**defs[name], "$defs": defs}), data=st.data())

@@ -52,6 +52,9 @@ class ControlRoute:
     """Does the route's work without building its answer: for a client that sends ``Prefer: return=minimal``
     (RFC 7240) and gets a 204. Only where the answer is costly: ``PUT /_mock/state`` answers with the whole
     state again, ~0.5 s of a 100k-record restore."""
+    bulk: bool = False
+    """Its payload or its answer can be the whole state: parsed, handled and rendered with the collector
+    paused (``gc_freeze.paused``). Its handler is synchronous, so the pause spans no ``await``."""
 
 
 def _int_param(query: Query, name: str) -> int | None:
@@ -139,6 +142,8 @@ _READS_QUERY = frozenset(
     {"requests", "report", "records", "record", "callback_journal", "remove_scenario", "remove_fault"}
 )
 
+_BULK = frozenset({"state", "restore_state"})
+
 
 def _with_payload(handler: Callable[[Any], Any], payload: Any, _query: Query) -> Any:
     return handler(payload)
@@ -188,7 +193,8 @@ class Control:
             else:
                 call = functools.partial(_bare, handler)
             minimal = self.restore if name == "restore_state" else None
-            found.append(ControlRoute(method, path, call, payload, summary, minimal))
+            bulk = name in _BULK
+            found.append(ControlRoute(method, path, call, payload, summary, minimal, bulk))
         return found
 
     def callback_journal(self, query: Query) -> JsonReply:

@@ -7,6 +7,7 @@ no exception reaches uvicorn: a connection stays usable after any answer.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hmac
 import inspect
@@ -43,6 +44,7 @@ from mockserver._contract.validation import SchemaSet, Violation
 from mockserver._control.api import Control, ControlRoute
 from mockserver._control.journal import RequestJournal
 from mockserver._control.overrides import MockRequest, Override, override_reply
+from mockserver._simulation import gc_freeze
 from mockserver._simulation.simulation import Simulation
 from mockserver._web import origins
 from mockserver._web.recorded import Taps, record, replayed
@@ -381,26 +383,34 @@ def control_endpoint(
         route = routes[request.method if request.method != "HEAD" else "GET"]
         try:
             check_control_access(request, token)
-            payload = None
-            if route.payload is not None:
-                raw = await read_body(request)
-                if not raw.strip():
-                    raise RequestInvalid(None, [Violation(("body",), "Field required", "missing")])
-                payload, problems = decode_json(raw, request.headers.get("content-type", ""))
-                if problems:
-                    raise RequestInvalid(None, problems)
-                control.validate(route.payload, payload)
-            settle(control.sim)
-            if route.minimal is not None and "return=minimal" in request.headers.get("prefer", ""):
-                route.minimal(payload)
-                return Response(status_code=204, headers={"Preference-Applied": "return=minimal"})
-            reply = route.handler(payload, {**request.query_params, **request.path_params})
-            if inspect.isawaitable(reply):  # waits on this loop (the callback workers run here too)
-                reply = await reply
-            return render(reply)
+            raw = await read_body(request) if route.payload is not None else b""
+            with gc_freeze.paused() if route.bulk else contextlib.nullcontext():
+                answer = _control_answer(route, control, request, raw)
+            return answer if isinstance(answer, Response) else render(await answer)
         except MockError as exc:
             return error_response(exc)
         except Exception as exc:
             return internal_error(exc, f"{route.method} {route.path}")
 
     return endpoint
+
+
+def _control_answer(
+    route: ControlRoute, control: Control, request: Request, raw: bytes
+) -> Response | Awaitable[JsonReply]:
+    """The synchronous part of a control request: the payload read, the simulation settled, the handler
+    called and its reply rendered; a handler that waits returns what the endpoint awaits."""
+    payload = None
+    if route.payload is not None:
+        if not raw.strip():
+            raise RequestInvalid(None, [Violation(("body",), "Field required", "missing")])
+        payload, problems = decode_json(raw, request.headers.get("content-type", ""))
+        if problems:
+            raise RequestInvalid(None, problems)
+        control.validate(route.payload, payload)
+    settle(control.sim)
+    if route.minimal is not None and "return=minimal" in request.headers.get("prefer", ""):
+        route.minimal(payload)
+        return Response(status_code=204, headers={"Preference-Applied": "return=minimal"})
+    reply = route.handler(payload, {**request.query_params, **request.path_params})
+    return reply if inspect.isawaitable(reply) else render(reply)

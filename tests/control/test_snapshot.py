@@ -327,7 +327,8 @@ _PAUSED_PUT = textwrap.dedent(
 
     source = Simulation(ManualClock(1_700_000_000.0), max_records=0)
     for n in range(20_000):
-        source.create_batch([{"agent_id": sys.argv[2], "messages": [{"role": "user", "content": str(n)}]}], None)
+        request = {"agent_id": sys.argv[2], "messages": [{"role": "user", "content": str(n)}]}
+        source.create_batch([request], None)
     body = orjson.dumps(snapshot(source))
     del source
     with MockServer(clock="manual", max_records=0) as server:

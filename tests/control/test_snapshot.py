@@ -258,7 +258,8 @@ def test_a_snapshot_restored_on_a_clock_that_started_later_resumes_at_its_own_ti
 def _one_batch_state() -> dict[str, Any]:
     sim = Simulation(ManualClock(1_700_000_000.0), max_records=0)
     sim.create_batch([{"agent_id": AGENT_X, "messages": [{"role": "user", "content": "hi"}]}], None)
-    return orjson.loads(orjson.dumps(snapshot(sim)))  # as a client holds it: JSON, no tuples
+    state: dict[str, Any] = orjson.loads(orjson.dumps(snapshot(sim)))  # as a client holds it: no tuples
+    return state
 
 
 def test_a_job_is_written_with_each_of_its_slots_and_restored_from_each_of_them() -> None:
@@ -266,7 +267,8 @@ def test_a_job_is_written_with_each_of_its_slots_and_restored_from_each_of_them(
     state = _one_batch_state()
     [job] = state["jobs"]
     assert list(job) == list(JobRecord.__slots__)
-    distinct = {
+    job_id = "job-00000000-0000-4000-8000-00000000abcd"
+    distinct: dict[str, Any] = {
         "agent_id": AGENT_Y,
         "answered": 1,
         "background": True,
@@ -280,7 +282,7 @@ def test_a_job_is_written_with_each_of_its_slots_and_restored_from_each_of_them(
         "duration": 2.5,
         "final_status": "failed",
         "final_stop_reason": "error",
-        "id": "job-00000000-0000-4000-8000-00000000abcd",
+        "id": job_id,
         "items": [[AGENT_X, "first", None], [AGENT_Y, "second", {"reply": "scripted"}]],
         "job_type": "batch",
         "metadata": {"job_type": "batch_messages", "mine": 7},
@@ -299,7 +301,7 @@ def test_a_job_is_written_with_each_of_its_slots_and_restored_from_each_of_them(
     restore(sim, copy.deepcopy(state))
 
     assert orjson.loads(orjson.dumps(snapshot(sim))) == state
-    restored = sim.jobs[distinct["id"]]
+    restored = sim.jobs[job_id]
     assert restored.items[1] == (AGENT_Y, "second", {"reply": "scripted"})
 
 

@@ -51,7 +51,7 @@ class ControlRoute:
     minimal: Callable[[Any], object] | None = None
     """Does the route's work without building its answer: for a client that sends ``Prefer: return=minimal``
     (RFC 7240) and gets a 204. Only where the answer is costly: ``PUT /_mock/state`` answers with the whole
-    state again, ~0.5 s of a 100k-record restore."""
+    state again, ~0.3 s of a 100k-record restore over HTTP (1.15 s plain, 0.87 s minimal)."""
     bulk: bool = False
     """Its payload or its answer can be the whole state: parsed, handled and rendered with the collector
     paused (``gc_freeze.paused``). Its handler is synchronous, so the pause spans no ``await``."""

@@ -9,11 +9,19 @@ collection small.
 
 It is process-wide by nature, so it is armed only where the mock owns the process (``serve()``),
 never inside a test run or an embedding application.
+
+:func:`paused` is the same seam for one bulk step: a whole state parsed, restored and written back
+(``GET``/``PUT /_mock/state``) allocates a few hundred thousand containers that all stay alive until the
+step ends, and the collector, run every 700 allocations, scanned them again and again for nothing.
+Measured in-process, 100k one-request batches, CPU s with the collector on -> paused: parse 0.69 -> 0.45,
+restore 0.69 -> 0.43, snapshot 0.33 -> 0.21.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Iterator
 
 EVERY = 2_000
 """Stored records between two freezes."""
@@ -38,3 +46,20 @@ def stored_one() -> None:
     if _stored >= EVERY:
         _stored = 0
         gc.freeze()
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """No cyclic collection while the block runs (armed processes only; a no-op elsewhere).
+
+    For synchronous bulk steps only: never across an ``await``, where a slow client could keep the
+    collector off for as long as it likes. Objects the block leaves young are collected as usual after it.
+    """
+    if not _armed or not gc.isenabled():  # already off: whoever turned it off turns it on
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

@@ -7,29 +7,26 @@ no exception reaches uvicorn: a connection stays usable after any answer.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hmac
 import inspect
 import ipaddress
 import json
 import logging
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from mockserver._answers.backend import Backend, JsonReply, Reply
 from mockserver._contract.errors import (
-    MAX_BODY_BYTES,
-    BadRequest,
-    BodyTooLarge,
     Forbidden,
     MockError,
     RequestInvalid,
@@ -43,8 +40,10 @@ from mockserver._contract.validation import SchemaSet, Violation
 from mockserver._control.api import Control, ControlRoute
 from mockserver._control.journal import RequestJournal
 from mockserver._control.overrides import MockRequest, Override, override_reply
+from mockserver._simulation import gc_freeze
 from mockserver._simulation.simulation import Simulation
 from mockserver._web import origins
+from mockserver._web.body import read_body
 from mockserver._web.recorded import Taps, record, replayed
 
 log = logging.getLogger("mockserver")
@@ -68,60 +67,6 @@ def render_json(content: Any) -> bytes:
         return orjson.dumps(content)
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-
-
-_SPOOL_BYTES = 4 * 1024 * 1024
-
-
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The body, refused as soon as it is known to exceed ``limit``: from ``Content-Length``
-    before reading anything, or by counting a chunked body as it arrives."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            size = int(declared)
-        except ValueError:
-            raise BadRequest(f"Content-Length header is not a number: {declared!r}") from None
-        if size > limit:
-            raise BodyTooLarge(size)
-    # Past a few MiB the body goes to a temporary file: a body that turns out too large is
-    # refused without having been held in memory (only one under the limit is read back).
-    # The ASGI messages are read here, not through `request.stream()`: most bodies come in one
-    # message, and the generator around `receive` cost more than the rest of this function.
-    received = 0
-    chunks: list[bytes] = []
-    spool: IO[bytes] | None = None
-    try:
-        while True:
-            message = await request.receive()
-            if message["type"] == "http.disconnect":
-                raise ClientDisconnect()
-            chunk: bytes = message.get("body", b"")
-            more = message.get("more_body", False)
-            received += len(chunk)
-            if received > limit:
-                raise BodyTooLarge(received)
-            if not more and not chunks and spool is None:
-                return chunk
-            if spool is None and received > _SPOOL_BYTES:
-                spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed in `finally`)
-                spool.writelines(chunks)
-                chunks.clear()
-            if spool is not None:
-                spool.write(chunk)
-            elif chunk:
-                chunks.append(chunk)
-            if not more:
-                break
-        if spool is None:
-            return b"".join(chunks)
-        spool.seek(0)
-        return spool.read()
-    except ClientDisconnect:  # nobody to answer: journaled as a 400, not logged as an internal error
-        raise BadRequest(f"the client disconnected after sending {received} bytes of the body") from None
-    finally:
-        if spool is not None:
-            spool.close()
 
 
 class _Rendered(Response):
@@ -381,26 +326,36 @@ def control_endpoint(
         route = routes[request.method if request.method != "HEAD" else "GET"]
         try:
             check_control_access(request, token)
-            payload = None
-            if route.payload is not None:
-                raw = await read_body(request)
-                if not raw.strip():
-                    raise RequestInvalid(None, [Violation(("body",), "Field required", "missing")])
-                payload, problems = decode_json(raw, request.headers.get("content-type", ""))
-                if problems:
-                    raise RequestInvalid(None, problems)
-                control.validate(route.payload, payload)
-            settle(control.sim)
-            if route.minimal is not None and "return=minimal" in request.headers.get("prefer", ""):
-                route.minimal(payload)
-                return Response(status_code=204, headers={"Preference-Applied": "return=minimal"})
-            reply = route.handler(payload, {**request.query_params, **request.path_params})
-            if inspect.isawaitable(reply):  # waits on this loop (the callback workers run here too)
-                reply = await reply
-            return render(reply)
+            raw = await read_body(request) if route.payload is not None else b""
+            with gc_freeze.paused() if route.bulk else contextlib.nullcontext():
+                answer = _control_answer(route, control, request, raw)
+            if isinstance(answer, Response):
+                return answer
+            return render(await answer)  # waits on this loop (the callback workers run here too)
         except MockError as exc:
             return error_response(exc)
         except Exception as exc:
             return internal_error(exc, f"{route.method} {route.path}")
 
     return endpoint
+
+
+def _control_answer(
+    route: ControlRoute, control: Control, request: Request, raw: bytes
+) -> Response | Awaitable[JsonReply]:
+    """The synchronous part of a control request: the payload read, the simulation settled, the handler
+    called and its reply rendered; a handler that waits returns what the endpoint awaits."""
+    payload = None
+    if route.payload is not None:
+        if not raw.strip():
+            raise RequestInvalid(None, [Violation(("body",), "Field required", "missing")])
+        payload, problems = decode_json(raw, request.headers.get("content-type", ""))
+        if problems:
+            raise RequestInvalid(None, problems)
+        control.validate(route.payload, payload)
+    settle(control.sim)
+    if route.minimal is not None and "return=minimal" in request.headers.get("prefer", ""):
+        route.minimal(payload)
+        return Response(status_code=204, headers={"Preference-Applied": "return=minimal"})
+    reply = route.handler(payload, {**request.query_params, **request.path_params})
+    return reply if inspect.isawaitable(reply) else render(reply)

@@ -43,12 +43,8 @@ from mockserver._recording.recorder import Recorder, session_file
 from mockserver._recording.redact import redact, redact_query, redact_raw_headers
 from mockserver._web import proxy_wire as wire
 from mockserver._web.app import Parts, fault_journal
-from mockserver._web.endpoints import (
-    ApiContext,
-    check_api_key,
-    error_response,
-    read_body,
-)
+from mockserver._web.body import read_body
+from mockserver._web.endpoints import ApiContext, check_api_key, error_response
 from mockserver._web.proxy_control import PREFIX as _PREFIX
 from mockserver._web.proxy_control import NoBackend, control_routes, mock_error, not_forwarded
 from mockserver._web.proxy_report import format_report

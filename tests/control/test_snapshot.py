@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from mockserver import MockServer
 from mockserver._simulation.clock import ManualClock
+from mockserver._simulation.jobs import JobRecord
 from mockserver._simulation.simulation import Simulation
-from mockserver._simulation.snapshot import restore, snapshot
+from mockserver._simulation.snapshot import SnapshotError, restore, snapshot
 
 from .support import AGENT_X, AGENT_Y, BATCHES, batch, batch_messages, create_batch, ids, ok, run
 
@@ -81,7 +86,10 @@ def test_put_state_over_http_answers_the_restored_state(server: MockServer, http
     state = ok(http.get("/_mock/state"))
     server.advance(5)
 
-    assert ok(http.put("/_mock/state", json=state)) == state
+    answer = http.put("/_mock/state", json=state)
+
+    assert ok(answer) == state
+    assert answer.content == http.get("/_mock/state").content  # the same bytes as a GET after it
     assert server.clock()["epoch"] == state["clock"]["now"]
 
 
@@ -245,3 +253,111 @@ def test_a_snapshot_restored_on_a_clock_that_started_later_resumes_at_its_own_ti
     assert later.now() == 1_700_000_001.0
     assert later.jobs[job.id].status == "running"
     assert snapshot(later) == state
+
+
+def _one_batch_state() -> dict[str, Any]:
+    sim = Simulation(ManualClock(1_700_000_000.0), max_records=0)
+    sim.create_batch([{"agent_id": AGENT_X, "messages": [{"role": "user", "content": "hi"}]}], None)
+    state: dict[str, Any] = orjson.loads(orjson.dumps(snapshot(sim)))  # as a client holds it: no tuples
+    return state
+
+
+def test_a_job_is_written_with_each_of_its_slots_and_restored_from_each_of_them() -> None:
+    """Snapshots spell a job's slots out (``_job_slots``, ``_job_v2``): none forgotten, none swapped."""
+    state = _one_batch_state()
+    [job] = state["jobs"]
+    assert list(job) == list(JobRecord.__slots__)
+    job_id = "job-00000000-0000-4000-8000-00000000abcd"
+    distinct: dict[str, Any] = {
+        "agent_id": AGENT_Y,
+        "answered": 1,
+        "background": True,
+        "callback_error": "connection refused",
+        "callback_sent_at": "2023-11-14T22:13:23Z",
+        "callback_status_code": 503,
+        "callback_url": "http://127.0.0.1:9/callback",
+        "completed_at": "2023-11-14T22:13:22Z",
+        "created": 1_700_000_000.5,
+        "created_at": "2023-11-14T22:13:20.500000Z",
+        "duration": 2.5,
+        "final_status": "failed",
+        "final_stop_reason": "error",
+        "id": job_id,
+        "items": [[AGENT_X, "first", None], [AGENT_Y, "second", {"reply": "scripted"}]],
+        "job_type": "batch",
+        "metadata": {"job_type": "batch_messages", "mine": 7},
+        "ran": True,
+        "renamed": {"message-a": "message-b"},
+        "status": "failed",
+        "stop_reason": "llm_api_error",
+        "total_duration_ns": 2_500_000_000,
+        "unpolled": False,
+        "updated_at": "2023-11-14T22:13:22.500000Z",
+    }
+    assert list(distinct) == list(job)
+    job.update(distinct)
+    sim = Simulation(ManualClock(1.0), max_records=0)
+
+    restore(sim, copy.deepcopy(state))
+
+    assert orjson.loads(orjson.dumps(snapshot(sim))) == state
+    restored = sim.jobs[job_id]
+    assert restored.items[1] == (AGENT_Y, "second", {"reply": "scripted"})
+
+
+@pytest.mark.parametrize("slot", JobRecord.__slots__)
+def test_a_job_without_one_of_its_slots_is_refused(slot: str) -> None:
+    state = _one_batch_state()
+    del state["jobs"][0][slot]
+    sim = Simulation(ManualClock(1.0), max_records=0)
+    before = snapshot(sim)
+
+    with pytest.raises(SnapshotError, match=f"^snapshot is not one this server wrote: KeyError: '{slot}'$"):
+        restore(sim, state)
+    assert snapshot(sim) == before
+
+
+_PAUSED_PUT = textwrap.dedent(
+    """
+    import gc, sys
+    import httpx, orjson
+    from mockserver import MockServer
+    from mockserver._simulation import gc_freeze
+    from mockserver._simulation.clock import ManualClock
+    from mockserver._simulation.simulation import Simulation
+    from mockserver._simulation.snapshot import snapshot
+
+    source = Simulation(ManualClock(1_700_000_000.0), max_records=0)
+    for n in range(20_000):
+        request = {"agent_id": sys.argv[2], "messages": [{"role": "user", "content": str(n)}]}
+        source.create_batch([request], None)
+    body = orjson.dumps(snapshot(source))
+    del source
+    with MockServer(clock="manual", max_records=0) as server:
+        if sys.argv[1] == "armed":
+            gc_freeze.arm()  # as serve() does in a process of its own
+        with httpx.Client(base_url=server.url, timeout=120) as http:
+            full = gc.get_stats()[2]["collections"]
+            answer = http.put("/_mock/state", content=body, headers={"content-type": "application/json"})
+            full = gc.get_stats()[2]["collections"] - full
+    gc.disable()
+    with gc_freeze.paused():
+        pass
+    print(answer.status_code, answer.content == body, full, gc.isenabled())
+    """
+)
+
+
+@pytest.mark.parametrize("armed", [True, False], ids=["server-process", "embedded"])
+def test_a_server_process_restores_a_large_state_without_rescanning_it(armed: bool) -> None:
+    """``gc_freeze.paused``: no full collection while a 20k-record snapshot is parsed, restored and written
+    back in a process the mock owns; in one it shares (a test run, an application) the collector is left
+    alone, and it is never turned on by the mock where someone else turned it off."""
+    mode = "armed" if armed else "embedded"
+    done = subprocess.run(
+        [sys.executable, "-c", _PAUSED_PUT, mode, AGENT_X], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    status, same, full, enabled = done.stdout.split()
+    assert (status, same, enabled) == ("200", "True", "False")
+    assert (int(full) == 0) is armed, f"{full} full collections during the PUT"

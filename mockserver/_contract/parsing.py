@@ -186,6 +186,10 @@ def _fast_decode(raw: bytes) -> Any:
     except orjson.JSONDecodeError:
         return _SLOW
     for _ in range(_PAD if padded else 0):
+        # Each array of the padding holds the one value it was put around; more (`1],[2`), or none,
+        # means the body closed the padding's arrays itself: not JSON, and `json` says why.
+        if len(value) != 1:
+            return _SLOW
         value = value[0]
     return value
 

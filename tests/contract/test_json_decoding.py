@@ -117,3 +117,24 @@ def test_a_big_body_with_brackets_in_its_strings_is_read_whole() -> None:
     value, problems = decode_json(raw, JSON)
     assert problems == []
     assert value["requests"][0]["input"] == text
+
+
+BRACKETS = json.dumps("[" * (MAX_JSON_DEPTH + 50)).encode()
+"""A string that makes a body look deep enough to be read inside padding arrays."""
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    head=st.sampled_from([b"", b"[", b"{", b"]", b"],", b"1,"]),
+    body=bodies(),
+    tail=st.text(alphabet="[]{},1 ", max_size=6).map(str.encode),
+)
+@example(head=b"", body=b'{"a": []}', tail=b'],[{"b": 1}')
+@example(head=b"", body=b"1", tail=b"],[2")
+@example(head=b"", body=b"[]", tail=b"]")
+def test_a_body_read_inside_padding_arrays_is_refused_as_the_standard_library_refuses_it(
+    head: bytes, body: bytes, tail: bytes
+) -> None:
+    # `[body, "[[[..."]` with whatever may close the padding's arrays early, or open more, around it.
+    raw = head + b"[" + body + b", " + BRACKETS + b"]" + tail
+    assert decoded(raw) == reference(raw)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver._answers.compat import simulated
+from mockserver._contract.parsing import loads
 from mockserver._contract.spec import OperationTable
 from mockserver._contract.validation import SchemaSet
 
@@ -105,10 +106,19 @@ def _valid_names(table: OperationTable) -> str:
 
 def read_json(path: Path, where: str) -> Any:
     """The JSON in ``path``; a ``ValueError`` starting with ``where`` if there is none."""
+    return parse_json(read_bytes(path, where), where)
+
+
+def read_bytes(path: Path, where: str) -> bytes:
     try:
-        return json.loads(path.read_bytes())
+        return path.read_bytes()
     except OSError as exc:
         raise FixtureError(f"{where}: cannot read it: {exc.strerror or exc}") from None
+
+
+def parse_json(raw: bytes, where: str) -> Any:
+    try:
+        return loads(raw)
     except ValueError as exc:
         raise FixtureError(f"{where}: not valid JSON: {exc}") from None
 

@@ -194,6 +194,13 @@ def _fast_decode(raw: bytes) -> Any:
     return value
 
 
+def loads(raw: bytes) -> Any:
+    """``json.loads(raw)``: the same value, the same errors, read by orjson wherever it reads the same
+    (files the mock loads: ``--state`` snapshots, fixtures)."""
+    fast = _fast_decode(raw)
+    return json.loads(raw) if fast is _SLOW else fast
+
+
 def _orjson_depth() -> int:
     """How many nested containers orjson reads (1,024 in 3.13; found, not assumed, as it may change)."""
     low, high = 1, 1 << 14

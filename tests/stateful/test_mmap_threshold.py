@@ -16,7 +16,7 @@ from mockserver._simulation.mmap_threshold import is_glibc
 pytestmark = pytest.mark.skipif(not is_glibc(), reason="the seam acts on glibc's malloc only")
 
 # Freeing an 8 MiB mmapped block is what a store's table resize does; glibc would then raise its
-# threshold to 8 MiB, and the 1 MiB blocks after it would come from the brk heap (no new mmaps).
+# threshold to 8 MiB, and the 2 MiB blocks after it would come from the brk heap (no new mmaps).
 _PROBE = """
 import ctypes, sys
 from mockserver._simulation import gc_freeze
@@ -33,7 +33,7 @@ if sys.argv[1] == "armed":
 table = bytearray(8 << 20)
 del table
 before = mallinfo2().hblks
-kept = [bytearray(1 << 20) for _ in range(4)]
+kept = [bytearray(2 << 20) for _ in range(4)]
 print(mallinfo2().hblks - before)
 """
 

@@ -12,7 +12,8 @@ Measured (one-request batch creates, ``--max-records`` 100,000; bench/memory.py'
 use (~40 MiB) flat from 200k creates on, but the brk heap 22 -> 59 MiB as the tables moved into it
 and RSS 188 -> 206 MiB in steps by 1M (level from there to 3M); a server process 194 MiB at 200k,
 199.4 from 415k, 206.7 from 709k. With the threshold fixed at 1 MiB: 186.6 MiB in-process from 200k
-to 1M, to the tenth. Setting it also turns glibc's dynamic adjustment off, which is the point.
+to 1M, to the tenth, and 193.2-193.8 MiB in a server process from 219k to 1M. Setting it also turns
+glibc's dynamic adjustment off, which is the point.
 
 Why 1 MiB and not glibc's starting 128 KiB (which flattens the soak too, at 186.5): at 128 KiB an
 idle server kept 35 MiB after a 32 MiB header flood instead of ~6 (tests/robustness), and every

@@ -11,6 +11,9 @@ Sections (``--only``, comma-separated):
   with ``--small`` and ``--large`` stored batches, and snapshot (+ JSON) and restore (JSON +) of
   ``--snapshot-records`` finished one-request batches, in this process and as ``PUT``/``GET /_mock/state``
   on a server process (the gc seam armed, as a server process has it);
+- ``app``: a server's ASGI app in this process (both process-wide seams armed, as ``serve()`` arms them)
+  under ``--server-creates`` POSTs, RSS, Python's allocated blocks and glibc's heap sampled as it goes:
+  where a server's RSS goes when it steps (issue 15 item 5: it was glibc's heap, not Python's);
 - ``server``: a real server process (system clock, ``--job-duration 0.05``) under ``--server-creates``
   POSTs from ``--connections`` keep-alive connections, its RSS sampled as it goes (minutes).
 
@@ -20,6 +23,8 @@ Writes ``bench/results/memory.json`` and prints a markdown summary.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import ctypes
 import gc
 import http.client
 import json
@@ -39,14 +44,14 @@ from urllib.parse import urlsplit
 import orjson
 
 from bench import procs
-from mockserver._simulation import gc_freeze
+from mockserver._simulation import gc_freeze, mmap_threshold
 from mockserver._simulation.clock import ManualClock
 from mockserver._simulation.retention import DEFAULT_MAX_RECORDS
 from mockserver._simulation.simulation import Simulation
 from mockserver._simulation.snapshot import restore, snapshot
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("bytes", "store", "scale", "server")
+SECTIONS = ("bytes", "store", "scale", "app", "server")
 AGENTS = [f"agent-0a1b2c3d-4e5f-4a6b-9c7d-8e9fa0b1c{index:03d}" for index in range(100)]
 PACE = 1 / 5_000
 """Simulated seconds between two creates: ~5k creates/s, as the server manages, so the schedule holds
@@ -219,6 +224,55 @@ def _state_over_http(text: bytes) -> dict[str, float]:
     return timings
 
 
+class _MallInfo2(ctypes.Structure):
+    # All ten fields, though three are read: the C function writes the whole struct.
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in ("brk", "_1", "_2", "_3", "mmapped", "_5", "_6", "in_use", "_8", "_9")
+    ]
+
+
+def _glibc_heap_mib() -> dict[str, float]:
+    """glibc's brk heap, its mmapped blocks and its bytes in use, MiB (``mallinfo2``)."""
+    if not mmap_threshold.is_glibc():
+        return {}
+    mallinfo2 = ctypes.CDLL(None).mallinfo2
+    mallinfo2.restype = _MallInfo2
+    found = mallinfo2()
+    return {name: round(getattr(found, name) / 2**20, 1) for name in ("brk", "mmapped", "in_use")}
+
+
+def section_app(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.asgi_profile import call
+    from mockserver._config import Config
+    from mockserver._web.app import create_app
+
+    app = create_app(Config(port=0, job_duration=0.05, max_records=args.max_records, quiet=True))
+    gc_freeze.arm()
+    body = json.dumps({"requests": [{"agent_id": AGENTS[0], "input": "hello"}]}).encode()
+    every = max(1, args.server_creates // 20)
+
+    async def soak() -> list[dict[str, Any]]:
+        samples = []
+        for index in range(1, args.server_creates + 1):
+            status, answer = await call(app, "POST", "/v1/messages/batches", body)
+            if status != 200:
+                raise RuntimeError(f"POST answered {status}: {answer[:300]!r}")
+            if index % every == 0:
+                blocks = sys.getallocatedblocks()
+                samples.append({"creates": index, "rss": round(rss_bytes() / 2**20, 1), "blocks": blocks})
+                samples[-1] |= {"frozen": gc.get_freeze_count(), **_glibc_heap_mib()}
+        return samples
+
+    samples = asyncio.run(soak())
+    return {
+        "creates": args.server_creates,
+        "max_records": args.max_records,
+        "rss_mib": [(row["creates"], row["rss"]) for row in samples],
+        "samples": samples,
+    }
+
+
 def _post_batches(url: str, count: int, done: list[int], stop: threading.Event) -> None:
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
@@ -296,7 +350,7 @@ def markdown(data: dict[str, Any]) -> str:
             f" {c['http']['put_minimal_s']} s",
             "",
         ]
-    for name in ("store", "server"):
+    for name in ("store", "app", "server"):
         if name in data:
             s = data[name]
             every = max(1, len(s["rss_mib"]) // 10)
@@ -306,6 +360,15 @@ def markdown(data: dict[str, Any]) -> str:
                 f" RSS MiB by creates: {curve}",
                 "",
             ]
+            if name == "app":  # RSS beside what Python and glibc hold, at the same readings
+                rows = [
+                    f"{r['creates']:,}: {r['blocks']:,} blocks, {r.get('brk')}/{r.get('in_use')}"
+                    for r in s["samples"][::every]
+                ]
+                lines += [
+                    f"- app: Python's allocated blocks, glibc's brk heap/bytes in use MiB: {', '.join(rows)}",
+                    "",
+                ]
     return "\n".join(lines)
 
 
@@ -335,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         "bytes": section_bytes,
         "store": section_store,
         "scale": section_scale,
+        "app": section_app,
         "server": section_server,
     }
     for name in sections:

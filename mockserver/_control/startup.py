@@ -79,8 +79,8 @@ class StartupState:
 
         def load() -> None:
             # Read again from the file's bytes: a fresh copy for `restore` to keep, in a fraction of
-            # `copy.deepcopy`'s time (100k records, collector paused: 0.46 s against 1.08 s), and the bytes are
-            # about a tenth of the memory the parsed snapshot would hold between two resets.
+            # `copy.deepcopy`'s time (100k records, collector paused: 0.46 s against 1.08 s), and the
+            # bytes are about a tenth of the memory the parsed snapshot would hold between two resets.
             with gc_freeze.paused():
                 restore(sim, parse_json(raw, where))
 

@@ -8,7 +8,8 @@ Freezing is a list splice, so doing it every 2,000 stored records costs nothing 
 collection small.
 
 It is process-wide by nature, so it is armed only where the mock owns the process (``serve()``),
-never inside a test run or an embedding application.
+never inside a test run or an embedding application. The malloc seam (``mmap_threshold``) is
+process-wide for the same reason and belongs to the same processes, so arming one arms both.
 
 :func:`paused` is the same seam for one bulk step: a whole state parsed, restored and written back
 (``GET``/``PUT /_mock/state``) allocates a few hundred thousand containers that all stay alive until the
@@ -23,6 +24,8 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
+from mockserver._simulation import mmap_threshold
+
 EVERY = 2_000
 """Stored records between two freezes."""
 
@@ -34,6 +37,7 @@ def arm() -> None:
     """Freeze what start-up built, and freeze again as the store grows (server processes only)."""
     global _armed
     _armed = True
+    mmap_threshold.arm()
     gc.freeze()
 
 

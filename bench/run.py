@@ -603,19 +603,17 @@ def reset_cost(run: Run) -> dict[str, Any]:
             out["subprocess_raw_reset_only"] = _timed(n, lambda: _raw(conn, "POST", "/_mock/reset"))
     finally:
         run.stop(mock)
-    # What the pytest plugin really does: a MockServer thread in the test process, reset()
-    # and last_request_seq() before each test, report() after it.
+    # What the pytest plugin really does (pytest_plugin.py): a MockServer thread in the test process,
+    # reset() before each test (its answer is the journal's last sequence number), report() after it.
     from mockserver import Config, MockServer
 
     server = MockServer(Config(port=0, clock="manual")).start()
 
     def fixture_setup() -> None:
         server.reset()
-        server.last_request_seq()
 
     def fixture_setup_and_teardown() -> None:
-        server.reset()
-        server.report(since=server.last_request_seq())
+        server.report(since=server.reset())
 
     try:
         out["in_process_fixture"] = _timed(n, fixture_setup)

@@ -97,3 +97,31 @@ def test_an_older_snapshot_keeps_its_own_ids(api: MockApi) -> None:
     assert reply["batch_item_id"] == OLD_ITEM
     assert reply["id"] not in (OLD_MESSAGE, message["id"])
     assert _state(api)["jobs"][0]["renamed"]  # written as version 2 from now on, its own ids kept
+
+
+def test_restored_batches_share_what_created_ones_share() -> None:
+    # What every batch holds alike is one object however many batches are restored: 100k restored
+    # batches held ~2.0M objects where as many created held 1.2M before this was so.
+    import orjson
+
+    from mockserver._simulation.clock import ManualClock
+    from mockserver._simulation.jobs import BATCH_METADATA
+    from mockserver._simulation.simulation import Simulation
+    from mockserver._simulation.snapshot import restore, snapshot
+
+    made = Simulation(ManualClock(1_700_000_000.0), max_records=0)
+    for agent in (AGENT_A, AGENT_B):
+        made.create_batch([{"agent_id": agent, "input": "hi"}], None)
+    made.clock.advance(60)  # type: ignore[attr-defined]
+    made.settle()
+    restored = Simulation(ManualClock(1_700_000_000.0), max_records=0)
+    # Through bytes, as a PUT's payload arrives: every string a new object.
+    restore(restored, orjson.loads(orjson.dumps(snapshot(made))))
+    first, second = restored.batches
+    assert first.status == second.status == "completed"
+    assert first.status is second.status
+    assert first.job_type is second.job_type
+    assert first.final_status is second.final_status
+    assert first.metadata is BATCH_METADATA
+    assert second.metadata is BATCH_METADATA
+    assert first.completed_at is first.updated_at

@@ -112,7 +112,7 @@ def test_restored_batches_share_what_created_ones_share() -> None:
     made = Simulation(ManualClock(1_700_000_000.0), max_records=0)
     for agent in (AGENT_A, AGENT_B):
         made.create_batch([{"agent_id": agent, "input": "hi"}], None)
-    made.clock.advance(60)  # type: ignore[attr-defined]
+    made.clock.advance(60)
     made.settle()
     restored = Simulation(ManualClock(1_700_000_000.0), max_records=0)
     # Through bytes, as a PUT's payload arrives: every string a new object.

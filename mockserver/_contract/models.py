@@ -46,11 +46,6 @@ def http_url(value: str) -> tuple[str | None, Violation | None]:
         return None, Violation((), error["msg"], error["type"], dict(error.get("ctx") or {}))
 
 
-def _given(item: dict[str, Any], name: str) -> bool:
-    # pydantic's `Optional[...] = None`: an explicit null is the same as leaving the field out.
-    return item.get(name) is not None
-
-
 def _under(loc: tuple[Any, ...], reported: list[Violation]) -> bool:
     return any(problem.loc[: len(loc)] == loc for problem in reported)
 
@@ -67,7 +62,8 @@ def check_create_batch(body: Any, level: str, reported: list[Violation]) -> tupl
     http(s) URL, and the lenient served document keeps the field's ``format: uri`` to say so).
     """
     url_loc = ("body", "callback_url")
-    reported = [p for p in reported if not (p.loc == url_loc and p.schema_path.endswith("/format"))]
+    if reported:
+        reported = [p for p in reported if not (p.loc == url_loc and p.schema_path.endswith("/format"))]
     if not isinstance(body, dict):
         return body, reported
     problems: list[Violation] = []
@@ -75,14 +71,15 @@ def check_create_batch(body: Any, level: str, reported: list[Violation]) -> tupl
     if level == "strict" and isinstance(requests, list):
         for index, item in enumerate(requests):
             loc = ("body", "requests", index)
-            if not isinstance(item, dict) or _under(loc, reported):
+            if not isinstance(item, dict) or (reported and _under(loc, reported)):
                 continue
-            given = _given(item, "input"), _given(item, "messages")
-            if given == (True, True) or given == (False, False):
-                text = _BOTH if given[0] else _NEITHER
+            # pydantic's `Optional[...] = None`: an explicit null is the same as leaving the field out.
+            has_input = item.get("input") is not None
+            if has_input == (item.get("messages") is not None):
+                text = _BOTH if has_input else _NEITHER
                 problems.append(Violation(loc, f"Value error, {text}", "value_error", {"error": text}))
     url = body.get("callback_url")
-    if isinstance(url, str) and not _under(url_loc, reported):
+    if isinstance(url, str) and not (reported and _under(url_loc, reported)):
         normal, problem = http_url(url)
         if problem is not None:
             problems.append(Violation(url_loc, problem.msg, problem.type, problem.ctx))

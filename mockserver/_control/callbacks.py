@@ -105,8 +105,10 @@ class CallbackDispatcher:
     # -- called by the simulation ----------------------------------------------------------
 
     def on_finished(self, kind: str, record: Any) -> None:
-        url = record.body.get("callback_url")
-        if not url or record.body["status"] not in _SENDS.get(kind, frozenset()):
+        # The record's fields, not its body: a job's body is rendered anew on each read (18 keys), and
+        # every finished batch comes here, with a callback URL or not.
+        url = record.callback_url
+        if not url or record.status not in _SENDS.get(kind, frozenset()):
             return
         payload = payload_for(kind, record)
         if "naive-timestamps" in self.quirks:

@@ -63,6 +63,11 @@ class RunRecord:
     def status(self) -> str:
         return str(self.body["status"])
 
+    @property
+    def callback_url(self) -> str | None:
+        url = self.body.get("callback_url")
+        return None if url is None else str(url)
+
     def record_callback(self, sent_at: str, status_code: int | None, error: str | None) -> None:
         self.body.update(callback_sent_at=sent_at, callback_status_code=status_code, callback_error=error)
 

@@ -630,6 +630,15 @@ def reset_cost(run: Run) -> dict[str, Any]:
 # -- machine and output --------------------------------------------------------------------------
 
 
+def _shown(path: Path) -> str:
+    """A path as the results file keeps it: relative to the checkout where it is inside it, so that a
+    committed result names no directory of the machine that ran it."""
+    try:
+        return str(path.resolve().relative_to(procs.ROOT.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _cpu_model() -> str:
     with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as fh:
         for line in fh:
@@ -691,7 +700,7 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: wrk is not installed (scripts/bench installs it with apt-get)", file=sys.stderr)
         return 1
     data: dict[str, Any] = {
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(settings).items()},
+        "settings": {k: (_shown(v) if isinstance(v, Path) else v) for k, v in asdict(settings).items()},
         "machine": machine_info(),
     }
     began = time.monotonic()

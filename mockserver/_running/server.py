@@ -88,7 +88,7 @@ def serve(config: Config) -> int:
     except (ValueError, OSError) as exc:
         print(f"letta-mockserver: cannot start: {exc}", file=sys.stderr)
         return 2
-    _gc_freeze.arm()  # and what start-up built is frozen
+    _gc_freeze.freeze()  # what start-up built
     try:
         sock = bind(config.host, config.port)
     except OSError as exc:

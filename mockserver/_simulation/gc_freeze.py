@@ -34,11 +34,18 @@ _stored = 0
 
 
 def arm() -> None:
-    """Freeze what start-up built, and freeze again as the store grows (server processes only)."""
+    """Freeze what exists now, and again as the store grows (server processes only)."""
     global _armed
     _armed = True
     mmap_threshold.arm()
-    gc.freeze()
+    freeze()
+
+
+def freeze() -> None:
+    """Freeze what exists now: ``serve()`` arms before building the app (so that a ``--state`` file loads
+    with the collector paused) and freezes again once the app and that state are built."""
+    if _armed:
+        gc.freeze()
 
 
 def stored_one() -> None:
@@ -49,7 +56,7 @@ def stored_one() -> None:
     _stored += 1
     if _stored >= EVERY:
         _stored = 0
-        gc.freeze()
+        freeze()
 
 
 @contextlib.contextmanager

@@ -48,16 +48,17 @@ def is_glibc() -> bool:
         return False  # no confstr (Windows), or a C library that does not know the name
 
 
-_armed = False
+_libc: ctypes.CDLL | None = None
+"""glibc, once armed: what :func:`trim` calls."""
 
 
 def arm() -> bool:
     """Fix glibc's mmap threshold; ``False`` if this process's C library is not glibc."""
-    global _armed
+    global _libc
     if not is_glibc():
         return False
-    _armed = True
-    mallopt = ctypes.CDLL(None).mallopt
+    _libc = ctypes.CDLL(None)
+    mallopt = _libc.mallopt
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, THRESHOLD))
@@ -65,5 +66,5 @@ def arm() -> bool:
 
 def trim() -> None:
     """Give the heap's free pages back to the system (armed glibc processes only)."""
-    if _armed:
-        ctypes.CDLL(None).malloc_trim(0)
+    if _libc is not None:
+        _libc.malloc_trim(0)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import threading
@@ -76,6 +77,15 @@ class RawReceiver:
                 if not chunk:
                     return
                 data += chunk
+            # The request's body too: closing with it unread makes the kernel reset the connection, and
+            # the mock could then lose the end of an answer it was still reading (a ReadError, not ours).
+            head, _, body = data.partition(b"\r\n\r\n")
+            declared = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+            while declared is not None and len(body) < int(declared.group(1)):
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                body += chunk
             if self.mode == "ok":
                 connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
             elif self.mode == "drip-head":
